@@ -1,0 +1,27 @@
+"""Bind Piccolo's tables to the database chosen at start-up (embedded or DATABASE_URL).
+
+Piccolo looks for its engine in a piccolo_conf module at import time; Wazify instead picks
+the database when the app starts, so the tables are pointed at the engine here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from piccolo.engine.postgres import PostgresEngine
+
+from wazify.db.tables import ALL_TABLES
+
+
+async def open_engine(dsn: str, *, min_size: int = 2, max_size: int = 20) -> PostgresEngine:
+    """Create the engine (its constructor checks the server version with a blocking call,
+    so it runs in a thread), bind every table to it and open the connection pool."""
+    engine = await asyncio.to_thread(PostgresEngine, config={"dsn": dsn})
+    for table in ALL_TABLES:
+        table._meta.db = engine
+    await engine.start_connection_pool(min_size=min_size, max_size=max_size)
+    return engine
+
+
+async def close_engine(engine: PostgresEngine) -> None:
+    await engine.close_connection_pool()

@@ -1,0 +1,45 @@
+"""Piccolo tables, one module per area. The SQL in db/migrations is the schema's truth."""
+
+from wazify.db.tables.identity import (
+    ApiToken,
+    Invitation,
+    LoginAttempt,
+    Membership,
+    Session,
+    User,
+    Workspace,
+    WorkspaceCounter,
+)
+from wazify.db.tables.inbox import (
+    Contact,
+    Conversation,
+    DeferredEffect,
+    IgAccount,
+    Message,
+    Reaction,
+    ReadPosition,
+)
+from wazify.db.tables.log import AuditEntry, Event, WebhookReceipt
+
+ALL_TABLES = (
+    Workspace,
+    WorkspaceCounter,
+    User,
+    Membership,
+    Session,
+    ApiToken,
+    Invitation,
+    LoginAttempt,
+    IgAccount,
+    Contact,
+    Conversation,
+    Message,
+    Reaction,
+    DeferredEffect,
+    ReadPosition,
+    Event,
+    AuditEntry,
+    WebhookReceipt,
+)
+
+__all__ = [table.__name__ for table in ALL_TABLES] + ["ALL_TABLES"]

@@ -1,0 +1,3 @@
+"""Wazify: a real-time collaborative inbox for Instagram Business direct messages."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,155 @@
+"""Members of a workspace: create, change role, deactivate. Each emits member.updated (a
+public view everyone in the workspace sees) and writes an audit entry."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from wazify.actions.uow import UnitOfWork
+from wazify.lib.errors import Conflict, Invalid, NotFound
+from wazify.realtime.events import MemberUpdated
+from wazify.views import MemberView
+
+ROLES = ("admin", "supervisor", "agent")
+
+MEMBER_SQL = """
+SELECT u.id AS user_id, u.name, u.email, m.role, m.active
+FROM memberships m JOIN users u ON u.id = m.user_id
+WHERE m.workspace_id = $1 AND m.user_id = $2
+"""
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise Invalid(f"unknown role {role!r}: use admin, supervisor or agent", field="role")
+    return role
+
+
+def normalize_email(email: str) -> str:
+    email = email.strip().lower()
+    local, at, domain = email.partition("@")
+    if not at or not local or not domain or " " in email:
+        raise Invalid(f"{email!r} is not an email address", field="email")
+    return email
+
+
+async def load_member(uow: UnitOfWork, workspace_id: int, user_id: int) -> MemberView:
+    row = await uow.conn.fetchrow(MEMBER_SQL, workspace_id, user_id)
+    if row is None:
+        raise NotFound(f"no member {user_id} in this workspace")
+    return MemberView(**dict(row))
+
+
+async def _emit_member(uow: UnitOfWork, workspace_id: int, user_id: int) -> MemberView:
+    member = await load_member(uow, workspace_id, user_id)
+    uow.emit(MemberUpdated(workspace_id=workspace_id, at=uow.now, member=member))
+    return member
+
+
+async def do_create_member(
+    uow: UnitOfWork,
+    workspace_id: int,
+    *,
+    email: str,
+    role: str,
+    name: str = "",
+    password_hash: str | None = None,
+) -> MemberView:
+    """Add a member; the user account is created unless the email already has one (a person
+    may belong to several workspaces; their existing password stays theirs)."""
+    email, role = normalize_email(email), check_role(role)
+    user_id = await uow.conn.fetchval("SELECT id FROM users WHERE email = $1", email)
+    if user_id is None:
+        user_id = await uow.conn.fetchval(
+            "INSERT INTO users (email, name, password_hash, password_changed_at)"
+            " VALUES ($1, $2, $3, CASE WHEN $3::text IS NULL THEN NULL ELSE now() END)"
+            " RETURNING id",
+            email,
+            name,
+            password_hash,
+        )
+    try:
+        async with uow.conn.transaction():
+            await uow.conn.execute(
+                "INSERT INTO memberships (workspace_id, user_id, role) VALUES ($1, $2, $3)",
+                workspace_id,
+                user_id,
+                role,
+            )
+    except asyncpg.UniqueViolationError:
+        raise Conflict(f"{email} is already a member of this workspace", field="email") from None
+    uow.audit("member.created", workspace_id, "user", user_id, after={"email": email, "role": role})
+    return await _emit_member(uow, workspace_id, user_id)
+
+
+async def _active_admins(uow: UnitOfWork, workspace_id: int) -> int:
+    return await uow.conn.fetchval(
+        "SELECT count(*) FROM memberships WHERE workspace_id = $1 AND role = 'admin' AND active",
+        workspace_id,
+    )
+
+
+async def _lock_member(uow: UnitOfWork, workspace_id: int, user_id: int) -> MemberView:
+    # Lock every admin row too, so two concurrent demotions cannot both pass the
+    # "one admin must remain" check.
+    await uow.conn.execute(
+        "SELECT 1 FROM memberships WHERE workspace_id = $1 AND (role = 'admin' OR user_id = $2)"
+        " FOR UPDATE",
+        workspace_id,
+        user_id,
+    )
+    return await load_member(uow, workspace_id, user_id)
+
+
+async def do_set_role(uow: UnitOfWork, workspace_id: int, user_id: int, role: str) -> MemberView:
+    check_role(role)
+    before = await _lock_member(uow, workspace_id, user_id)
+    if before.role == role:
+        return before
+    if before.role == "admin" and before.active and await _active_admins(uow, workspace_id) <= 1:
+        raise Conflict("the workspace's last active admin cannot lose the admin role")
+    await uow.conn.execute(
+        "UPDATE memberships SET role = $3, updated_at = now()"
+        " WHERE workspace_id = $1 AND user_id = $2",
+        workspace_id,
+        user_id,
+        role,
+    )
+    uow.audit(
+        "member.role_changed", workspace_id, "user", user_id,
+        before={"role": before.role}, after={"role": role},
+    )
+    return await _emit_member(uow, workspace_id, user_id)
+
+
+async def do_deactivate_member(uow: UnitOfWork, workspace_id: int, user_id: int) -> MemberView:
+    """Deactivate and cut off at once: the member's sessions and API tokens in this
+    workspace end in the same transaction."""
+    before = await _lock_member(uow, workspace_id, user_id)
+    if not before.active:
+        return before
+    if before.role == "admin" and await _active_admins(uow, workspace_id) <= 1:
+        raise Conflict("the workspace's last active admin cannot be deactivated")
+    await uow.conn.execute(
+        "UPDATE memberships SET active = false, updated_at = now()"
+        " WHERE workspace_id = $1 AND user_id = $2",
+        workspace_id,
+        user_id,
+    )
+    await uow.conn.execute(
+        "UPDATE sessions SET ended_at = now()"
+        " WHERE workspace_id = $1 AND user_id = $2 AND ended_at IS NULL",
+        workspace_id,
+        user_id,
+    )
+    await uow.conn.execute(
+        "UPDATE api_tokens SET revoked_at = now()"
+        " WHERE workspace_id = $1 AND user_id = $2 AND revoked_at IS NULL",
+        workspace_id,
+        user_id,
+    )
+    uow.audit(
+        "member.deactivated", workspace_id, "user", user_id,
+        before={"active": True}, after={"active": False},
+    )
+    return await _emit_member(uow, workspace_id, user_id)

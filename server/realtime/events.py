@@ -1,0 +1,144 @@
+"""The wire contract: every logged event, one msgspec tagged union (tag field `type`).
+
+Events are flat: the envelope (seq, workspace_id, at) sits on the base Struct beside the
+tag. `seq` is 0 while an event is buffered in a unit of work and is set just before commit.
+Each event carries the full row as the bootstrap holds it, so a client applies it without
+fetching. New fields must get defaults so rows already in the log still decode.
+Documented for client authors in docs/realtime.md.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+import msgspec
+
+from wazify.views import (
+    AccountView,
+    ContactView,
+    ConversationView,
+    MemberView,
+    MessageView,
+    ReactionView,
+)
+
+
+class EventBase(
+    msgspec.Struct, kw_only=True, tag_field="type", forbid_unknown_fields=True
+):
+    seq: int = 0
+    workspace_id: int
+    at: datetime
+
+
+class MessageCreated(EventBase, tag="message.created"):
+    conversation: ConversationView
+    message: MessageView
+
+
+class MessageUpdated(EventBase, tag="message.updated"):
+    message: MessageView
+
+
+class MessagesSeen(EventBase, tag="messages.seen"):
+    """A customer's read receipt: every message of ours it marked read."""
+
+    conversation_id: int
+    message_ids: list[int]
+
+
+class ReactionChanged(EventBase, tag="reaction.changed"):
+    conversation_id: int
+    message_id: int
+    reactions: list[ReactionView]
+
+
+class ConversationCreated(EventBase, tag="conversation.created"):
+    conversation: ConversationView
+
+
+class ConversationUpdated(EventBase, tag="conversation.updated"):
+    conversation: ConversationView
+
+
+class ConversationAssigned(EventBase, tag="conversation.assigned"):
+    conversation: ConversationView
+    previous_assignee_id: int | None = None
+    assigned_by: int | None = None
+
+
+class ConversationRead(EventBase, tag="conversation.read"):
+    conversation_id: int
+    read_by: int
+
+
+class ReadPositionUpdated(EventBase, tag="read_position.updated"):
+    conversation_id: int
+    user_id: int
+    message_id: int | None = None
+
+
+class ContactUpdated(EventBase, tag="contact.updated"):
+    contact: ContactView
+
+
+class MemberUpdated(EventBase, tag="member.updated"):
+    member: MemberView
+
+
+class AccountUpdated(EventBase, tag="account.updated"):
+    account: AccountView
+
+
+Event = (
+    MessageCreated
+    | MessageUpdated
+    | MessagesSeen
+    | ReactionChanged
+    | ConversationCreated
+    | ConversationUpdated
+    | ConversationAssigned
+    | ConversationRead
+    | ReadPositionUpdated
+    | ContactUpdated
+    | MemberUpdated
+    | AccountUpdated
+)
+
+EVENT_TYPES: tuple[type[EventBase], ...] = Event.__args__  # type: ignore[attr-defined]
+
+
+class Audience(msgspec.Struct, frozen=True, kw_only=True):
+    """Who in the workspace may see an event; resolved when it is written, stored with it.
+
+    `user_id` narrows to one member (an agent's own read position); `roles` narrows to
+    roles (admin detail for admins and supervisors). Both None: the whole workspace.
+    """
+
+    user_id: int | None = None
+    roles: tuple[str, ...] | None = None
+
+    def admits(self, user_id: int, role: str) -> bool:
+        if self.user_id is not None and self.user_id != user_id:
+            return False
+        return self.roles is None or role in self.roles
+
+
+EVERYONE = Audience()
+STAFF = Audience(roles=("admin", "supervisor"))
+
+
+def only(user_id: int) -> Audience:
+    return Audience(user_id=user_id)
+
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(Event)
+
+
+def encode_event(event: EventBase) -> bytes:
+    return _encoder.encode(event)
+
+
+def decode_event(data: bytes | str) -> Event:
+    return _decoder.decode(data)
+

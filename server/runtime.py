@@ -1,0 +1,51 @@
+"""What a running Wazify process holds: settings, the database engine, the broker, the cipher.
+
+Built once when the app (or a CLI command, a worker, a test) starts, and passed explicitly
+to the code that needs it, so nothing depends on import-time globals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from piccolo.engine.postgres import PostgresEngine
+
+from wazify.db.engine import close_engine, open_engine
+from wazify.lib.crypto import TokenCipher
+from wazify.realtime.broker import Broker, create_broker
+from wazify.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    dsn: str
+    engine: PostgresEngine
+    broker: Broker
+    cipher: TokenCipher
+    extras: dict[str, object] = field(default_factory=dict)
+
+    async def close(self) -> None:
+        await self.broker.stop()
+        await close_engine(self.engine)
+
+
+async def open_runtime(
+    settings: Settings,
+    dsn: str,
+    token_keys: tuple[str, ...],
+    *,
+    broker: Broker | None = None,
+    pool_max: int = 20,
+) -> Runtime:
+    """Connect to the database and the broker; the caller closes the runtime."""
+    engine = await open_engine(dsn, max_size=pool_max)
+    runtime = Runtime(
+        settings=settings,
+        dsn=dsn,
+        engine=engine,
+        broker=broker or create_broker(settings.redis_url),
+        cipher=TokenCipher(token_keys),
+    )
+    await runtime.broker.start()
+    return runtime

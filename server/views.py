@@ -1,0 +1,107 @@
+"""Public views of rows: what the API returns, what events carry and what the bootstrap holds.
+
+One definition per row kind, so an event's payload and the API's answer for the same row
+can never drift apart (the convergence test relies on it). Secrets never appear here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import msgspec
+
+Role = Literal["admin", "supervisor", "agent"]
+Presence = Literal["online", "away", "offline"]
+
+
+class View(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Base of every view: keyword-only, strict on decode (old rows get defaults)."""
+
+
+class MemberView(View, kw_only=True):
+    user_id: int
+    name: str
+    email: str
+    role: Role
+    active: bool
+
+
+class AccountView(View, kw_only=True):
+    id: int
+    ig_id: str
+    username: str
+    name: str = ""
+    picture_url: str | None = None
+    status: Literal["connected", "reconnect_required", "disconnected"] = "connected"
+    status_reason: str = ""
+    last_webhook_at: datetime | None = None
+
+
+class ContactView(View, kw_only=True):
+    id: int
+    account_id: int
+    igsid: str
+    name: str = ""
+    username: str = ""
+    display_name: str = ""
+    picture_url: str | None = None
+    notes: str = ""
+    profile_state: Literal["pending", "fetched", "unavailable"] = "pending"
+
+
+class ReactionView(View, kw_only=True):
+    reactor_kind: Literal["contact", "user"]
+    reactor_id: str
+    reaction: str = ""
+    emoji: str = ""
+
+
+class AttachmentView(View, kw_only=True):
+    type: str
+    url: str | None = None
+    title: str | None = None
+    media_id: str | None = None
+    supported: bool = True
+
+
+class MessageView(View, kw_only=True):
+    id: int
+    conversation_id: int
+    direction: Literal["in", "out"]
+    kind: str = "message"
+    source: str = "customer"
+    mid: str | None = None
+    client_id: str | None = None
+    author_id: int | None = None
+    text: str | None = None
+    attachments: list[AttachmentView] = []
+    reply_to_mid: str | None = None
+    reply_to_story: dict | None = None
+    quick_reply_payload: str | None = None
+    referral: dict | None = None
+    payload: dict | None = None
+    unsupported: bool = False
+    standby: bool = False
+    status: str = "received"
+    status_reason: str = ""
+    edit_count: int = 0
+    edits: list[dict] = []
+    deleted: bool = False
+    reactions: list[ReactionView] = []
+    sent_at: datetime
+
+
+class ConversationView(View, kw_only=True):
+    id: int
+    account_id: int
+    contact: ContactView
+    status: Literal["open", "pending", "resolved"] = "open"
+    snoozed_until: datetime | None = None
+    assignee_id: int | None = None
+    last_activity_at: datetime
+    last_message: MessageView | None = None
+    unread_count: int = 0
+    window_ends_at: datetime | None = None
+    human_agent_ends_at: datetime | None = None
+    referral: dict | None = None

@@ -1,0 +1,172 @@
+"""The write path: contiguous per-workspace sequence in commit order, no hole after a
+rollback, audit rows in the same transaction, publish after commit only."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import asyncpg
+import pytest
+
+from wazify.actions.members import do_create_member
+from wazify.actions.uow import Actor, unit_of_work
+from wazify.actions.workspaces import do_create_workspace
+from wazify.realtime.broker import LoggedEvent
+from wazify.realtime.events import STAFF, decode_event
+from wazify.runtime import Runtime
+
+ACTOR = Actor.system("test")
+
+
+async def make_workspace(runtime: Runtime, slug: str = "acme") -> int:
+    async with unit_of_work(runtime, ACTOR) as uow:
+        return await do_create_workspace(uow, slug)
+
+
+async def add_member(runtime: Runtime, workspace_id: int, email: str, role: str = "agent") -> int:
+    async with unit_of_work(runtime, ACTOR) as uow:
+        member = await do_create_member(uow, workspace_id, email=email, role=role)
+    return member.user_id
+
+
+async def event_seqs(db: asyncpg.Connection, workspace_id: int) -> list[int]:
+    rows = await db.fetch(
+        "SELECT seq FROM events WHERE workspace_id = $1 ORDER BY seq", workspace_id
+    )
+    return [row["seq"] for row in rows]
+
+
+async def test_events_numbered_from_one_and_stored_with_payload(runtime: Runtime, db) -> None:
+    workspace_id = await make_workspace(runtime)
+    await add_member(runtime, workspace_id, "a@example.com")
+    await add_member(runtime, workspace_id, "b@example.com")
+    rows = await db.fetch("SELECT seq, type, payload::text FROM events ORDER BY seq")
+    assert [row["seq"] for row in rows] == [1, 2]
+    assert {row["type"] for row in rows} == {"member.updated"}
+    event = decode_event(rows[1]["payload"])
+    assert event.seq == 2 and event.workspace_id == workspace_id
+    assert event.member.email == "b@example.com"  # type: ignore[union-attr]
+
+
+async def test_concurrent_writers_leave_a_contiguous_sequence_in_commit_order(
+    runtime: Runtime, db
+) -> None:
+    workspace_id = await make_workspace(runtime)
+    published: list[int] = []
+    snapshots: list[list[int]] = []
+    done = asyncio.Event()
+
+    async def writer(number: int) -> None:
+        async with unit_of_work(runtime, ACTOR) as uow:
+            await do_create_member(uow, workspace_id, email=f"w{number}@example.com", role="agent")
+            await asyncio.sleep(random.random() / 100)  # interleave the transactions
+        published.extend(event.seq for event in uow.committed)
+
+    async def observer() -> None:
+        # Commit order is sequence order: whenever a reader can see seq N, it can see
+        # every seq below N (a bigserial would show transient holes here).
+        async with runtime.engine.pool.acquire() as connection:
+            while not done.is_set():
+                snapshots.append(await event_seqs(connection, workspace_id))
+                await asyncio.sleep(0)
+
+    watching = asyncio.create_task(observer())
+    await asyncio.gather(*(writer(number) for number in range(40)))
+    done.set()
+    await watching
+    seqs = await event_seqs(db, workspace_id)
+    assert seqs == list(range(1, 41))
+    assert sorted(published) == seqs  # every seq published exactly once
+    assert len(snapshots) > 5
+    for snapshot in snapshots:
+        assert snapshot == list(range(1, len(snapshot) + 1))
+
+
+async def test_rollback_leaves_no_hole_and_no_audit(runtime: Runtime, db) -> None:
+    workspace_id = await make_workspace(runtime)
+    await add_member(runtime, workspace_id, "first@example.com")
+    with pytest.raises(RuntimeError):
+        async with unit_of_work(runtime, ACTOR) as uow:
+            await do_create_member(uow, workspace_id, email="lost@example.com", role="agent")
+            raise RuntimeError("something failed after the change")
+    await add_member(runtime, workspace_id, "third@example.com")
+    assert await event_seqs(db, workspace_id) == [1, 2]
+    emails = {row["email"] for row in await db.fetch("SELECT email FROM users")}
+    assert "lost@example.com" not in emails
+    actions = [row["target_id"] for row in await db.fetch(
+        "SELECT target_id FROM audit_entries WHERE action = 'member.created'"
+    )]
+    assert len(actions) == 2
+
+
+async def test_audit_rows_written_in_the_same_transaction(runtime: Runtime, db) -> None:
+    workspace_id = await make_workspace(runtime)
+    user_id = await add_member(runtime, workspace_id, "x@example.com")
+    row = await db.fetchrow(
+        "SELECT actor_label, action, target_type, target_id, after FROM audit_entries"
+        " WHERE action = 'member.created'"
+    )
+    assert row["actor_label"] == "test"
+    assert (row["target_type"], row["target_id"]) == ("user", str(user_id))
+    assert '"role": "agent"' in row["after"]
+
+
+async def test_sequences_are_per_workspace(runtime: Runtime, db) -> None:
+    first, second = await make_workspace(runtime, "one"), await make_workspace(runtime, "two")
+    await add_member(runtime, first, "a@example.com")
+    await add_member(runtime, second, "b@example.com")
+    await add_member(runtime, first, "c@example.com")
+    assert await event_seqs(db, first) == [1, 2]
+    assert await event_seqs(db, second) == [1]
+
+
+async def test_publish_happens_only_after_commit(runtime: Runtime, db) -> None:
+    workspace_id = await make_workspace(runtime)
+    seen: list[tuple[LoggedEvent, int]] = []
+
+    def on_event(event: LoggedEvent) -> None:
+        # At publish time the event must already be visible to another connection.
+        seen.append((event, -1))
+
+    runtime.broker.add_handler(on_event)
+    try:
+        async with unit_of_work(runtime, ACTOR) as uow:
+            await do_create_member(uow, workspace_id, email="p@example.com", role="agent")
+            assert seen == []  # nothing published while the transaction is open
+        assert len(seen) == 1
+        visible = await db.fetchval(
+            "SELECT count(*) FROM events WHERE workspace_id = $1 AND seq = $2",
+            workspace_id,
+            seen[0][0].seq,
+        )
+        assert visible == 1
+        with pytest.raises(RuntimeError):
+            async with unit_of_work(runtime, ACTOR) as uow:
+                await do_create_member(uow, workspace_id, email="q@example.com", role="agent")
+                raise RuntimeError("rolled back")
+        assert len(seen) == 1  # a rolled-back unit publishes nothing
+    finally:
+        runtime.broker.remove_handler(on_event)
+
+
+async def test_nested_units_join_the_outer_transaction(runtime: Runtime, db) -> None:
+    workspace_id = await make_workspace(runtime)
+    async with unit_of_work(runtime, ACTOR) as outer:
+        await do_create_member(outer, workspace_id, email="o@example.com", role="agent")
+        async with unit_of_work(runtime, ACTOR) as inner:
+            assert inner is outer
+            await do_create_member(inner, workspace_id, email="i@example.com", role="agent")
+    assert [event.seq for event in outer.committed] == [1, 2]
+
+
+async def test_audience_is_stored_with_the_event(runtime: Runtime, db) -> None:
+    workspace_id = await make_workspace(runtime)
+    async with unit_of_work(runtime, ACTOR) as uow:
+        member = await do_create_member(uow, workspace_id, email="s@example.com", role="agent")
+        event, _ = uow.events[-1]
+        uow.events[-1] = (event, STAFF)
+    row = await db.fetchrow("SELECT audience_user_id, audience_roles FROM events")
+    assert row["audience_user_id"] is None
+    assert row["audience_roles"] == ["admin", "supervisor"]
+    assert member.email == "s@example.com"
