@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 
 from piccolo.engine.postgres import PostgresEngine
-
 from wazify.db.tables import ALL_TABLES
 
 

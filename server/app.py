@@ -9,10 +9,10 @@ from importlib import resources
 from pathlib import Path
 
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
-
 from wazify import __version__
 from wazify.health import healthz, readyz
 from wazify.lib.http_errors import EXCEPTION_HANDLERS
@@ -46,8 +46,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             if owned:
                 await app.state.runtime.close()
 
-    def provide_runtime(state: object) -> Runtime:
-        return state.runtime  # type: ignore[attr-defined]
+    def provide_runtime(state: State) -> Runtime:
+        return state.runtime
 
     return Litestar(
         route_handlers=[

@@ -84,7 +84,8 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     try:
         value = int(raw)
     except ValueError:
-        raise SettingsError(f"{name}: must be an integer from {low} to {high}, got {raw!r}")
+        message = f"{name}: must be an integer from {low} to {high}, got {raw!r}"
+        raise SettingsError(message) from None
     if not low <= value <= high:
         raise SettingsError(f"{name}: must be an integer from {low} to {high}, got {value}")
     return value
@@ -140,7 +141,9 @@ def load_settings(
     port = _int(env, "WAZIFY_PORT", 8000, 1, 65535)
     log_level = env.get("WAZIFY_LOG_LEVEL", "INFO").strip().upper() or "INFO"
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-        raise SettingsError(f"WAZIFY_LOG_LEVEL: must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+        raise SettingsError(
+            f"WAZIFY_LOG_LEVEL: must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}"
+        )
     return Settings(
         database_url=database_url,
         redis_url=redis_url,

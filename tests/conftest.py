@@ -18,6 +18,11 @@ from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
 import pytest
+from wazify.db.migrate import apply_migrations
+from wazify.lib.crypto import generate_key
+from wazify.realtime.broker import InProcessBroker
+from wazify.runtime import Runtime, open_runtime
+from wazify.settings import Settings
 
 from tests.support.services import (
     RedisServer,
@@ -26,11 +31,6 @@ from tests.support.services import (
     embedded_admin_url,
     start_private_redis,
 )
-from wazify.db.migrate import apply_migrations
-from wazify.lib.crypto import generate_key
-from wazify.realtime.broker import InProcessBroker
-from wazify.runtime import Runtime, open_runtime
-from wazify.settings import Settings
 
 STRICT = os.environ.get("WAZIFY_TEST_STRICT") == "1"
 
@@ -70,7 +70,9 @@ def token_key() -> str:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str, token_key: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(
+    database_url: str, token_key: str, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
     return Settings(
         database_url=database_url,
         data_dir=tmp_path_factory.mktemp("data"),

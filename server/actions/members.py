@@ -4,7 +4,6 @@ public view everyone in the workspace sees) and writes an audit entry."""
 from __future__ import annotations
 
 import asyncpg
-
 from wazify.actions.uow import UnitOfWork
 from wazify.lib.errors import Conflict, Invalid, NotFound
 from wazify.realtime.events import MemberUpdated
@@ -116,8 +115,12 @@ async def do_set_role(uow: UnitOfWork, workspace_id: int, user_id: int, role: st
         role,
     )
     uow.audit(
-        "member.role_changed", workspace_id, "user", user_id,
-        before={"role": before.role}, after={"role": role},
+        "member.role_changed",
+        workspace_id,
+        "user",
+        user_id,
+        before={"role": before.role},
+        after={"role": role},
     )
     return await _emit_member(uow, workspace_id, user_id)
 
@@ -149,7 +152,11 @@ async def do_deactivate_member(uow: UnitOfWork, workspace_id: int, user_id: int)
         user_id,
     )
     uow.audit(
-        "member.deactivated", workspace_id, "user", user_id,
-        before={"active": True}, after={"active": False},
+        "member.deactivated",
+        workspace_id,
+        "user",
+        user_id,
+        before={"active": True},
+        after={"active": False},
     )
     return await _emit_member(uow, workspace_id, user_id)

@@ -1,6 +1,6 @@
 """Every error answer is JSON of one shape, with a precise status, never a stack trace:
 
-    {"error": {"code": "invalid", "message": "...", "field": "email"}}
+{"error": {"code": "invalid", "message": "...", "field": "email"}}
 """
 
 from __future__ import annotations
@@ -13,16 +13,22 @@ import asyncpg
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-
 from wazify.lib.errors import AppError, TooManyRequests
 
 log = logging.getLogger("wazify.http")
 
 _FIELD_IN_MESSAGE = re.compile(r"at `\$\.([A-Za-z0-9_.\[\]]+)`|field `([A-Za-z0-9_]+)`")
 _HTTP_CODES = {
-    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-    429: "too_many_requests", 503: "unavailable",
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+    503: "unavailable",
 }
 
 

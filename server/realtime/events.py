@@ -10,8 +10,8 @@ Documented for client authors in docs/realtime.md.
 from __future__ import annotations
 
 from datetime import datetime
-import msgspec
 
+import msgspec
 from wazify.views import (
     AccountView,
     ContactView,
@@ -22,9 +22,7 @@ from wazify.views import (
 )
 
 
-class EventBase(
-    msgspec.Struct, kw_only=True, tag_field="type", forbid_unknown_fields=True
-):
+class EventBase(msgspec.Struct, kw_only=True, tag_field="type", forbid_unknown_fields=True):
     seq: int = 0
     workspace_id: int
     at: datetime
@@ -141,4 +139,3 @@ def encode_event(event: EventBase) -> bytes:
 
 def decode_event(data: bytes | str) -> Event:
     return _decoder.decode(data)
-

@@ -8,7 +8,6 @@ import random
 
 import asyncpg
 import pytest
-
 from wazify.actions.members import do_create_member
 from wazify.actions.uow import Actor, unit_of_work
 from wazify.actions.workspaces import do_create_workspace
@@ -94,9 +93,12 @@ async def test_rollback_leaves_no_hole_and_no_audit(runtime: Runtime, db) -> Non
     assert await event_seqs(db, workspace_id) == [1, 2]
     emails = {row["email"] for row in await db.fetch("SELECT email FROM users")}
     assert "lost@example.com" not in emails
-    actions = [row["target_id"] for row in await db.fetch(
-        "SELECT target_id FROM audit_entries WHERE action = 'member.created'"
-    )]
+    actions = [
+        row["target_id"]
+        for row in await db.fetch(
+            "SELECT target_id FROM audit_entries WHERE action = 'member.created'"
+        )
+    ]
     assert len(actions) == 2
 
 

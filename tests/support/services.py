@@ -94,9 +94,21 @@ def start_private_redis() -> RedisServer | None:
         return None
     port = free_port()
     folder = tempfile.mkdtemp(prefix="wazify-redis-")
-    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--dir", folder]
-    server = RedisServer(url=f"redis://127.0.0.1:{port}/0", process=None, port=port,
-                         folder=folder, args=args)
+    args = [
+        binary,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        folder,
+    ]
+    server = RedisServer(
+        url=f"redis://127.0.0.1:{port}/0", process=None, port=port, folder=folder, args=args
+    )
     server.start()
     return server

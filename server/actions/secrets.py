@@ -1,0 +1,53 @@
+"""Stored secrets and their rotation to the newest token key.
+
+Every encrypted column is listed in SECRET_COLUMNS with the context its ciphertexts are
+bound to, so `wazify keys rotate` re-encrypts all of them and nothing is forgotten.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from wazify.actions.uow import UnitOfWork
+
+
+class SecretColumn(NamedTuple):
+    table: str
+    column: str
+    context_prefix: str  # ciphertexts are bound to f"{prefix}:{row id}"
+
+
+ACCESS_TOKEN = SecretColumn("ig_accounts", "access_token_enc", "ig_account")
+SECRET_COLUMNS = (ACCESS_TOKEN,)
+
+
+def secret_context(column: SecretColumn, row_id: int) -> str:
+    return f"{column.context_prefix}:{row_id}"
+
+
+async def do_rotate_secrets(uow: UnitOfWork) -> tuple[int, int]:
+    """Re-encrypt every secret not made by the newest key. Returns (rotated, total)."""
+    cipher = uow.runtime.cipher
+    rotated = total = 0
+    for column in SECRET_COLUMNS:
+        rows = await uow.conn.fetch(
+            f"SELECT id, workspace_id, {column.column} AS secret FROM {column.table}"
+            f" WHERE {column.column} IS NOT NULL ORDER BY id FOR UPDATE"
+        )
+        for row in rows:
+            total += 1
+            if not cipher.needs_rotation(row["secret"]):
+                continue
+            fresh = cipher.rotate(row["secret"], secret_context(column, row["id"]))
+            await uow.conn.execute(
+                f"UPDATE {column.table} SET {column.column} = $2 WHERE id = $1", row["id"], fresh
+            )
+            uow.audit(
+                "secret.rotated",
+                row["workspace_id"],
+                column.table,
+                row["id"],
+                after={"key_id": cipher.current_key_id},
+            )
+            rotated += 1
+    return rotated, total

@@ -1,0 +1,191 @@
+"""`wazify workspace ...` and `wazify user ...`: manage workspaces and members from a shell."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import secrets
+import sys
+
+from wazify.actions.members import (
+    check_role,
+    do_create_member,
+    do_deactivate_member,
+    do_set_role,
+    normalize_email,
+)
+from wazify.actions.uow import unit_of_work
+from wazify.actions.workspaces import do_create_workspace
+from wazify.cli.common import CLI_ACTOR, CliError, run_with_runtime
+from wazify.lib.errors import NotFound
+from wazify.lib.passwords import WeakPassword, check_password_strength, hash_password_async
+from wazify.runtime import Runtime
+
+ROLE_HELP = "admin (members, roles, connections), supervisor (reassigns, audit) or agent"
+
+
+def register(verbs: argparse._SubParsersAction) -> None:
+    workspace = verbs.add_parser("workspace", help="create or list workspaces")
+    wverbs = workspace.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = wverbs.add_parser("create", help="create a workspace")
+    create.add_argument("--slug", required=True, help="short unique name, e.g. acme-support")
+    create.add_argument("--name", default="", help="display name (defaults to the slug)")
+    create.set_defaults(run=workspace_create)
+    wverbs.add_parser("list", help="list workspaces").set_defaults(run=workspace_list)
+
+    user = verbs.add_parser("user", help="create, list, change or deactivate members")
+    uverbs = user.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = uverbs.add_parser(
+        "create",
+        help="add a member; the password is read from stdin when piped, prompted on a terminal,"
+        " or generated with --generate-password",
+    )
+    _member_args(create)
+    create.add_argument("--role", required=True, help=ROLE_HELP)
+    create.add_argument("--name", default="", help="the person's display name")
+    create.add_argument(
+        "--generate-password", action="store_true", help="generate a password and print it once"
+    )
+    create.set_defaults(run=user_create)
+    listing = uverbs.add_parser("list", help="list a workspace's members")
+    listing.add_argument("--workspace", required=True, metavar="SLUG")
+    listing.set_defaults(run=user_list)
+    set_role = uverbs.add_parser("set-role", help="change a member's role")
+    _member_args(set_role)
+    set_role.add_argument("--role", required=True, help=ROLE_HELP)
+    set_role.set_defaults(run=user_set_role)
+    deactivate = uverbs.add_parser(
+        "deactivate", help="deactivate a member (ends their sessions and API tokens)"
+    )
+    _member_args(deactivate)
+    deactivate.set_defaults(run=user_deactivate)
+
+
+def _member_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workspace", required=True, metavar="SLUG")
+    parser.add_argument("--email", required=True)
+
+
+async def workspace_id_for(runtime: Runtime, slug: str) -> int:
+    workspace_id = await runtime.engine.pool.fetchval(
+        "SELECT id FROM workspaces WHERE slug = $1", slug
+    )
+    if workspace_id is None:
+        raise NotFound(f"no workspace with slug {slug!r} (see `wazify workspace list`)")
+    return workspace_id
+
+
+async def user_id_for(runtime: Runtime, workspace_id: int, email: str) -> int:
+    user_id = await runtime.engine.pool.fetchval(
+        "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id"
+        " WHERE u.email = $1 AND m.workspace_id = $2",
+        normalize_email(email),
+        workspace_id,
+    )
+    if user_id is None:
+        raise NotFound(f"{email} is not a member of this workspace")
+    return user_id
+
+
+def workspace_create(args: argparse.Namespace) -> None:
+    async def work(runtime: Runtime) -> None:
+        async with unit_of_work(runtime, CLI_ACTOR) as uow:
+            await do_create_workspace(uow, args.slug, args.name)
+        print(f"created workspace {args.slug}")
+
+    run_with_runtime(work)
+
+
+def workspace_list(args: argparse.Namespace) -> None:
+    async def work(runtime: Runtime) -> None:
+        rows = await runtime.engine.pool.fetch(
+            "SELECT w.slug, w.name, count(m.id) FILTER (WHERE m.active) AS members"
+            " FROM workspaces w LEFT JOIN memberships m ON m.workspace_id = w.id"
+            " GROUP BY w.id ORDER BY w.slug"
+        )
+        for row in rows:
+            print(f"{row['slug']}\t{row['name']}\t{row['members']} active members")
+
+    run_with_runtime(work)
+
+
+def read_password(generate: bool) -> tuple[str, bool]:
+    """(password, generated): generated, piped on stdin, or typed twice at a prompt."""
+    if generate:
+        return secrets.token_urlsafe(15), True
+    if not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat password: ") != password:
+            raise CliError("the two passwords differ")
+    if not password:
+        raise CliError("no password given (pipe one on stdin, or use --generate-password)")
+    try:
+        check_password_strength(password)
+    except WeakPassword as error:
+        raise CliError(str(error)) from None
+    return password, False
+
+
+def user_create(args: argparse.Namespace) -> None:
+    check_role(args.role)
+    normalize_email(args.email)
+    password, generated = read_password(args.generate_password)
+
+    async def work(runtime: Runtime) -> None:
+        workspace_id = await workspace_id_for(runtime, args.workspace)
+        password_hash = await hash_password_async(password)
+        async with unit_of_work(runtime, CLI_ACTOR) as uow:
+            member = await do_create_member(
+                uow,
+                workspace_id,
+                email=args.email,
+                role=args.role,
+                name=args.name,
+                password_hash=password_hash,
+            )
+        print(f"created {member.email} as {member.role} in {args.workspace}")
+        if generated:
+            print(f"password (shown once): {password}")
+
+    run_with_runtime(work)
+
+
+def user_list(args: argparse.Namespace) -> None:
+    async def work(runtime: Runtime) -> None:
+        workspace_id = await workspace_id_for(runtime, args.workspace)
+        rows = await runtime.engine.pool.fetch(
+            "SELECT u.email, u.name, m.role, m.active FROM memberships m"
+            " JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1 ORDER BY u.email",
+            workspace_id,
+        )
+        for row in rows:
+            state = "active" if row["active"] else "deactivated"
+            print(f"{row['email']}\t{row['role']}\t{state}\t{row['name']}")
+
+    run_with_runtime(work)
+
+
+def user_set_role(args: argparse.Namespace) -> None:
+    check_role(args.role)
+
+    async def work(runtime: Runtime) -> None:
+        workspace_id = await workspace_id_for(runtime, args.workspace)
+        user_id = await user_id_for(runtime, workspace_id, args.email)
+        async with unit_of_work(runtime, CLI_ACTOR) as uow:
+            member = await do_set_role(uow, workspace_id, user_id, args.role)
+        print(f"{member.email} is now {member.role} in {args.workspace}")
+
+    run_with_runtime(work)
+
+
+def user_deactivate(args: argparse.Namespace) -> None:
+    async def work(runtime: Runtime) -> None:
+        workspace_id = await workspace_id_for(runtime, args.workspace)
+        user_id = await user_id_for(runtime, workspace_id, args.email)
+        async with unit_of_work(runtime, CLI_ACTOR) as uow:
+            member = await do_deactivate_member(uow, workspace_id, user_id)
+        print(f"deactivated {member.email} in {args.workspace}; their sessions and tokens ended")
+
+    run_with_runtime(work)

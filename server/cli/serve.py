@@ -1,0 +1,107 @@
+"""`wazify serve` and `wazify migrate`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+
+import uvicorn
+from wazify.actions.installation import do_first_start
+from wazify.actions.uow import unit_of_work
+from wazify.app import create_app
+from wazify.cli.common import CLI_ACTOR, CliError, check_database, cli_runtime, resolved_settings
+from wazify.db.migrate import apply_migrations
+from wazify.settings import Settings, load_settings
+
+
+def register(verbs: argparse._SubParsersAction) -> None:
+    serve = verbs.add_parser(
+        "serve",
+        help="run the server (an embedded PostgreSQL when DATABASE_URL is unset)",
+        description="Run the HTTP and websocket server. Without DATABASE_URL an embedded"
+        " PostgreSQL keeps its data in WAZIFY_DATA_DIR; without REDIS_URL events fan out"
+        " in-process, which allows a single worker only.",
+    )
+    serve.add_argument("--host", help="address to listen on (default WAZIFY_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default WAZIFY_PORT or 8000)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="server processes (above 1 needs REDIS_URL)"
+    )
+    serve.set_defaults(run=serve_command)
+    migrate = verbs.add_parser("migrate", help="apply database migrations and exit")
+    migrate.set_defaults(run=migrate_command)
+
+
+def check_workers(settings: Settings, workers: int) -> None:
+    if workers < 1:
+        raise CliError("--workers must be at least 1")
+    if workers > 1 and not settings.redis_url:
+        raise CliError(
+            f"--workers {workers} needs REDIS_URL: without Redis, events fan out inside one"
+            " process and the other workers' agents would miss them"
+        )
+
+
+async def prepare(settings: Settings) -> None:
+    """Migrate and, on the very first start, create the first workspace and admin."""
+    async with cli_runtime(settings) as runtime, unit_of_work(runtime, CLI_ACTOR) as uow:
+        first = await do_first_start(uow)
+    if first is not None:
+        print(
+            "\nFirst start: created workspace "
+            f"'{first.workspace_slug}' and its admin.\n"
+            f"  Log in at {settings.public_url}\n"
+            f"  email:    {first.email}\n"
+            f"  password: {first.password}\n"
+            "This password is shown only once; change it after logging in.\n",
+            flush=True,
+        )
+
+
+def serve_command(args: argparse.Namespace) -> None:
+    plain = load_settings()
+    check_workers(plain, args.workers)
+    logging.basicConfig(level=plain.log_level, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    settings = resolved_settings()
+    host = args.host or settings.host
+    port = args.port or settings.port
+    asyncio.run(prepare(settings))
+    print(f"Wazify listening on http://{host}:{port}", flush=True)
+    if args.workers == 1:
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            proxy_headers=True,
+            log_level=settings.log_level.lower(),
+            access_log=False,
+        )
+        return
+    # Worker processes build their settings from the environment: hand them the resolved
+    # database and keys (the embedded server stays owned by this process).
+    os.environ["DATABASE_URL"] = settings.database_url or ""
+    os.environ["WAZIFY_TOKEN_KEYS"] = ",".join(settings.token_keys)
+    uvicorn.run(
+        "wazify.app:create_app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+
+
+def migrate_command(args: argparse.Namespace) -> None:
+    settings = resolved_settings()
+
+    async def work() -> list[str]:
+        await check_database(settings.database_url or "")
+        return await apply_migrations(settings.database_url or "")
+
+    applied = asyncio.run(work())
+    print("applied: " + ", ".join(applied) if applied else "the database is up to date")
