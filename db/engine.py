@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 
 from piccolo.engine.postgres import PostgresEngine
+
 from wazify.db.tables import ALL_TABLES
 
 

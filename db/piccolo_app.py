@@ -1,6 +1,7 @@
 """The Piccolo app listing Wazify's tables (for Piccolo's CLI and playground)."""
 
 from piccolo.conf.apps import AppConfig
+
 from wazify.db.tables import ALL_TABLES
 
 APP_CONFIG = AppConfig(

@@ -13,11 +13,19 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
+
 from wazify import __version__
+from wazify.audit.routes import audit_router
+from wazify.auth.guards import PRINCIPAL_DEPENDENCY
+from wazify.auth.middleware import AuthMiddleware
+from wazify.auth.routes import auth_router
 from wazify.health import healthz, readyz
 from wazify.lib.http_errors import EXCEPTION_HANDLERS
+from wazify.members.routes import members_router
 from wazify.runtime import Runtime, open_runtime
 from wazify.settings import Settings, load_settings
+from wazify.webhooks.routes import receive_delivery, verify_subscription
+from wazify.webhooks.service import WebhookPipeline
 
 log = logging.getLogger("wazify.app")
 
@@ -40,24 +48,40 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.runtime = runtime or await open_runtime(
             settings, settings.database_url or "", settings.token_keys
         )
+        app.state.webhooks = WebhookPipeline.create(app.state.runtime)
+        app.state.webhooks.start()
         try:
             yield
         finally:
+            await app.state.webhooks.stop()
             if owned:
                 await app.state.runtime.close()
 
     def provide_runtime(state: State) -> Runtime:
         return state.runtime
 
+    def provide_webhooks(state: State) -> WebhookPipeline:
+        return state.webhooks
+
     return Litestar(
         route_handlers=[
             healthz,
             readyz,
+            auth_router,
+            members_router,
+            audit_router,
+            verify_subscription,
+            receive_delivery,
             create_static_files_router(
                 path="/", directories=[client_folder()], html_mode=True, include_in_schema=False
             ),
         ],
-        dependencies={"runtime": Provide(provide_runtime, sync_to_thread=False)},
+        dependencies={
+            "runtime": Provide(provide_runtime, sync_to_thread=False),
+            "webhooks": Provide(provide_webhooks, sync_to_thread=False),
+            "principal": PRINCIPAL_DEPENDENCY,
+        },
+        middleware=[AuthMiddleware()],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(title="Wazify", version=__version__, path="/schema"),

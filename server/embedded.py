@@ -16,6 +16,7 @@ import warnings
 from pathlib import Path
 
 import msgspec
+
 from wazify.lib.crypto import generate_key, parse_keys
 from wazify.settings import Settings
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from litestar import Response, get
+
 from wazify.lib.http_errors import error_body
 from wazify.runtime import Runtime
 

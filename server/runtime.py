@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from piccolo.engine.postgres import PostgresEngine
+
 from wazify.db.engine import close_engine, open_engine
 from wazify.lib.crypto import TokenCipher
 from wazify.realtime.broker import Broker, create_broker

@@ -98,6 +98,11 @@ def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | N
     parts = urlsplit(raw)
     if parts.scheme not in schemes or not (parts.netloc or parts.path):
         raise SettingsError(f"{name}: must be a URL starting with {' or '.join(schemes)}://")
+    hosts = parts.netloc.rpartition("@")[2].split(",")  # libpq allows several hosts
+    for host in hosts:
+        _, colon, port = host.rpartition("]")[2].partition(":")
+        if colon and port and not (port.isdigit() and 1 <= int(port) <= 65535):
+            raise SettingsError(f"{name}: the port must be a number from 1 to 65535")
     return raw
 
 

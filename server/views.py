@@ -35,7 +35,6 @@ class AccountView(View, kw_only=True):
     picture_url: str | None = None
     status: Literal["connected", "reconnect_required", "disconnected"] = "connected"
     status_reason: str = ""
-    last_webhook_at: datetime | None = None
 
 
 class ContactView(View, kw_only=True):
@@ -63,6 +62,8 @@ class AttachmentView(View, kw_only=True):
     title: str | None = None
     media_id: str | None = None
     supported: bool = True
+    # Meta's attachment as received, kept for types the inbox cannot render yet.
+    raw: dict | None = None
 
 
 class MessageView(View, kw_only=True):

@@ -18,11 +18,6 @@ from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
 import pytest
-from wazify.db.migrate import apply_migrations
-from wazify.lib.crypto import generate_key
-from wazify.realtime.broker import InProcessBroker
-from wazify.runtime import Runtime, open_runtime
-from wazify.settings import Settings
 
 from tests.support.services import (
     RedisServer,
@@ -31,6 +26,11 @@ from tests.support.services import (
     embedded_admin_url,
     start_private_redis,
 )
+from wazify.db.migrate import apply_migrations
+from wazify.lib.crypto import generate_key
+from wazify.realtime.broker import InProcessBroker
+from wazify.runtime import Runtime, open_runtime
+from wazify.settings import Settings
 
 STRICT = os.environ.get("WAZIFY_TEST_STRICT") == "1"
 

@@ -264,7 +264,9 @@ CREATE INDEX audit_entries_recent ON audit_entries (workspace_id, created_at DES
 CREATE INDEX audit_entries_actor ON audit_entries (workspace_id, actor_id, created_at DESC);
 
 -- Raw webhook deliveries, committed before Meta gets its 200, so any delivery can be
--- replayed. An identical redelivery (same bytes) is recognised by its hash.
+-- replayed. An identical redelivery (same bytes) is recognised by its hash. ig_ids names
+-- the Instagram accounts a body mentions (set when processed): a workspace's admins see
+-- the receipts of their own accounts only.
 CREATE TABLE webhook_receipts (
     id           bigserial PRIMARY KEY,
     body         bytea NOT NULL,
@@ -272,11 +274,11 @@ CREATE TABLE webhook_receipts (
     state        text NOT NULL DEFAULT 'pending'
                  CHECK (state IN ('pending', 'processed', 'quarantined', 'ignored')),
     reason       text NOT NULL DEFAULT '',
-    deliveries   integer NOT NULL DEFAULT 1,
+    ig_ids       text[] NOT NULL DEFAULT '{}',
     attempts     integer NOT NULL DEFAULT 0,
-    lease_until  timestamptz,
     received_at  timestamptz NOT NULL DEFAULT now(),
     processed_at timestamptz
 );
 CREATE INDEX webhook_receipts_pending ON webhook_receipts (id) WHERE state = 'pending';
 CREATE INDEX webhook_receipts_state ON webhook_receipts (state, id DESC);
+CREATE INDEX webhook_receipts_accounts ON webhook_receipts USING gin (ig_ids);

@@ -12,6 +12,7 @@ from piccolo.columns import (
 )
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
+
 from wazify.db.tables.identity import User, Workspace
 
 

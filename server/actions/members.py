@@ -4,6 +4,7 @@ public view everyone in the workspace sees) and writes an audit entry."""
 from __future__ import annotations
 
 import asyncpg
+
 from wazify.actions.uow import UnitOfWork
 from wazify.lib.errors import Conflict, Invalid, NotFound
 from wazify.realtime.events import MemberUpdated

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from wazify.actions.uow import UnitOfWork
+from wazify.lib.crypto import DecryptionError
+from wazify.lib.errors import Conflict
 
 
 class SecretColumn(NamedTuple):
@@ -38,7 +40,13 @@ async def do_rotate_secrets(uow: UnitOfWork) -> tuple[int, int]:
             total += 1
             if not cipher.needs_rotation(row["secret"]):
                 continue
-            fresh = cipher.rotate(row["secret"], secret_context(column, row["id"]))
+            try:
+                fresh = cipher.rotate(row["secret"], secret_context(column, row["id"]))
+            except DecryptionError as error:
+                # Nothing is re-encrypted: raising rolls the whole unit back.
+                raise Conflict(
+                    f"{column.table} {row['id']}: {error}; nothing was re-encrypted"
+                ) from None
             await uow.conn.execute(
                 f"UPDATE {column.table} SET {column.column} = $2 WHERE id = $1", row["id"], fresh
             )

@@ -22,6 +22,7 @@ from typing import Any
 
 import asyncpg
 import msgspec
+
 from wazify.realtime.broker import LoggedEvent
 from wazify.realtime.events import EVERYONE, Audience, EventBase, encode_event
 from wazify.runtime import Runtime

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import asyncpg
+
 from wazify.actions.uow import UnitOfWork
 from wazify.lib.errors import Conflict, Invalid
 

@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from wazify.cli import admin, keys, serve
+from wazify.cli import admin, instagram, keys, serve
 from wazify.cli.common import CliError
 from wazify.lib.errors import AppError
 from wazify.settings import SettingsError
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.register(verbs)
     admin.register(verbs)
     keys.register(verbs)
+    instagram.register(verbs)
     return parser
 
 

@@ -6,8 +6,10 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import asyncpg
+
 from wazify.actions.uow import Actor
 from wazify.db.migrate import apply_migrations
 from wazify.embedded import EmbeddedError, resolve_settings
@@ -35,8 +37,17 @@ async def check_database(dsn: str) -> None:
     """Fail early, naming the database with its password hidden."""
     try:
         connection = await asyncio.wait_for(asyncpg.connect(dsn), timeout=10)
-    except (TimeoutError, OSError, asyncpg.PostgresError) as error:
+    except (
+        TimeoutError,
+        OSError,
+        ValueError,  # a DSN asyncpg cannot use (a bad sslmode, ...)
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+    ) as error:
         reason = str(error) or type(error).__name__
+        password = urlsplit(dsn).password
+        if password:
+            reason = reason.replace(password, "***")
         raise CliError(f"cannot reach the database at {redact_url(dsn)}: {reason}") from None
     await connection.close()
 

@@ -6,8 +6,11 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
+from types import FrameType
 
 import uvicorn
+
 from wazify.actions.installation import do_first_start
 from wazify.actions.uow import unit_of_work
 from wazify.app import create_app
@@ -60,7 +63,16 @@ async def prepare(settings: Settings) -> None:
         )
 
 
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
 def serve_command(args: argparse.Namespace) -> None:
+    # uvicorn shuts down on SIGTERM, then raises the signal again; with the default handler
+    # that kills the process before atexit runs, and pgserver's atexit hook is what stops
+    # the embedded PostgreSQL (which would otherwise keep running, orphaned). Exiting
+    # normally instead lets it stop.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     plain = load_settings()
     check_workers(plain, args.workers)
     logging.basicConfig(level=plain.log_level, format="%(levelname)s %(name)s: %(message)s")

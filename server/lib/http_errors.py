@@ -13,6 +13,7 @@ import asyncpg
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
 from wazify.lib.errors import AppError, TooManyRequests
 
 log = logging.getLogger("wazify.http")

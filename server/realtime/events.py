@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import msgspec
+
 from wazify.views import (
     AccountView,
     ContactView,

@@ -8,6 +8,7 @@ import random
 
 import asyncpg
 import pytest
+
 from wazify.actions.members import do_create_member
 from wazify.actions.uow import Actor, unit_of_work
 from wazify.actions.workspaces import do_create_workspace

@@ -3,6 +3,7 @@
 import base64
 
 import pytest
+
 from wazify.lib.crypto import (
     DecryptionError,
     InvalidKey,

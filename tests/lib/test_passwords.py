@@ -4,6 +4,7 @@ import asyncio
 import time
 
 import pytest
+
 from wazify.lib import passwords
 from wazify.lib.passwords import (
     MIN_PASSWORD_LENGTH,

@@ -1,0 +1,233 @@
+"""Identity actions: sign-in outcomes, logout, password change, API tokens, invitations.
+
+Each runs inside a unit of work and writes its audit entry in the same transaction as the
+change. None of them checks permissions (guards do) or hashes passwords (callers hash off
+the event loop first and pass the hash in). Secrets never go into audit rows: a token is
+recorded by id and prefix, a password change by the fact alone.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+import msgspec
+
+from wazify.actions.members import do_create_member, normalize_email
+from wazify.actions.uow import UnitOfWork
+from wazify.auth import throttle
+from wazify.auth.sessions import (
+    NewSession,
+    create_session,
+    end_other_sessions,
+    end_session,
+    hash_secret,
+)
+from wazify.auth.tokens import TokenView, get_token, insert_token, revoke_token
+from wazify.lib.errors import Conflict, Invalid
+from wazify.views import MemberView, Role
+
+INVITATION_LIFETIME = timedelta(days=7)
+
+
+async def do_login_succeeded(
+    uow: UnitOfWork,
+    *,
+    user_id: int,
+    workspace_id: int,
+    email: str,
+    user_agent: str | None,
+    previous_session_hashes: tuple[str, ...] | list[str] = (),
+    new_password_hash: str | None = None,
+) -> NewSession:
+    """Start a fresh session (never reusing an id the client presented) and end the one
+    the browser held, if any; clear the account's failure budget."""
+    for previous in previous_session_hashes:
+        await end_session(uow.conn, previous)
+    if new_password_hash is not None:  # parameters upgraded since the hash was made
+        await uow.conn.execute(
+            "UPDATE users SET password_hash = $2 WHERE id = $1", user_id, new_password_hash
+        )
+    session = await create_session(
+        uow.conn,
+        user_id=user_id,
+        workspace_id=workspace_id,
+        lifetime=timedelta(hours=uow.runtime.settings.session_absolute_hours),
+        client_addr=uow.actor.client_addr,
+        user_agent=user_agent,
+    )
+    await throttle.clear_account(uow.conn, email)
+    uow.audit("auth.login", workspace_id, "user", user_id, after={"via": "password"})
+    return session
+
+
+async def do_login_failed(
+    uow: UnitOfWork,
+    *,
+    email: str,
+    reason: str,
+    user_id: int | None,
+    workspace_ids: list[int | None],
+    count: bool = True,
+    action: str = "auth.login_failed",
+) -> None:
+    """Audit a failed sign-in (one entry per workspace the account belongs to, so each
+    workspace's admins see attempts on their members) and spend the throttle budgets.
+    A throttled attempt is audited but not counted, or a locked-out user would stay locked."""
+    if count:
+        await throttle.record_failure(uow.conn, email, uow.actor.client_addr)
+    try:
+        shown = normalize_email(email)
+    except Invalid:
+        # Not an email: possibly a password typed in the wrong field. Keep it out of audit.
+        shown = ""
+    for workspace_id in workspace_ids:
+        uow.audit(
+            action,
+            workspace_id,
+            "user" if user_id else "email",
+            user_id or shown,
+            after={"email": shown, "reason": reason},
+        )
+
+
+async def do_logout(uow: UnitOfWork, workspace_id: int, user_id: int, session_hash: str) -> None:
+    if await end_session(uow.conn, session_hash):
+        uow.audit("auth.logout", workspace_id, "user", user_id)
+
+
+async def do_change_password(
+    uow: UnitOfWork, workspace_id: int, user_id: int, password_hash: str, keep_session: str | None
+) -> int:
+    """Store the new hash and end every other session of the person, in every workspace
+    (whoever else held one may be why the password is changing). Returns how many ended."""
+    await uow.conn.execute(
+        "UPDATE users SET password_hash = $2, password_changed_at = now() WHERE id = $1",
+        user_id,
+        password_hash,
+    )
+    ended = await end_other_sessions(uow.conn, user_id, keep_session)
+    uow.audit(
+        "auth.password_changed", workspace_id, "user", user_id, after={"sessions_ended": ended}
+    )
+    return ended
+
+
+async def do_create_token(
+    uow: UnitOfWork, workspace_id: int, user_id: int, name: str
+) -> tuple[TokenView, str]:
+    token, secret = await insert_token(uow.conn, workspace_id, user_id, name.strip() or "token")
+    uow.audit(
+        "token.created",
+        workspace_id,
+        "api_token",
+        token.id,
+        after={"name": token.name, "prefix": token.prefix, "user_id": user_id},
+    )
+    return token, secret
+
+
+async def do_revoke_token(uow: UnitOfWork, workspace_id: int, token_id: int) -> TokenView | None:
+    """Revoke (idempotent). None when the workspace has no such token."""
+    before = await get_token(uow.conn, workspace_id, token_id, lock=True)
+    if before is None:
+        return None
+    if before.revoked_at is not None:
+        return before
+    after = await revoke_token(uow.conn, workspace_id, token_id)
+    uow.audit(
+        "token.revoked",
+        workspace_id,
+        "api_token",
+        token_id,
+        before={"revoked": False},
+        after={"revoked": True, "prefix": after.prefix},
+    )
+    return after
+
+
+class InvitationView(msgspec.Struct, kw_only=True):
+    id: int
+    email: str
+    role: Role
+    expires_at: datetime
+
+
+async def do_create_invitation(
+    uow: UnitOfWork, workspace_id: int, *, email: str, role: Role, created_by: int | None
+) -> tuple[InvitationView, str]:
+    """A one-time link: the secret is returned once and only its hash is kept."""
+    email = normalize_email(email)
+    already = await uow.conn.fetchval(
+        "SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id"
+        " WHERE m.workspace_id = $1 AND u.email = $2",
+        workspace_id,
+        email,
+    )
+    if already:
+        raise Conflict(f"{email} is already a member of this workspace", field="email")
+    secret = secrets.token_urlsafe(32)
+    row = await uow.conn.fetchrow(
+        "INSERT INTO invitations (workspace_id, email, role, token_hash, created_by, expires_at)"
+        " VALUES ($1, $2, $3, $4, $5, now() + $6::interval) RETURNING id, expires_at",
+        workspace_id,
+        email,
+        role,
+        hash_secret(secret),
+        created_by,
+        INVITATION_LIFETIME,
+    )
+    uow.audit(
+        "invitation.created",
+        workspace_id,
+        "invitation",
+        row["id"],
+        after={"email": email, "role": role},
+    )
+    return InvitationView(
+        id=row["id"], email=email, role=role, expires_at=row["expires_at"]
+    ), secret
+
+
+async def do_accept_invitation(
+    uow: UnitOfWork, invitation_id: int, *, name: str, password_hash: str | None
+) -> MemberView:
+    """Turn a pending invitation into a membership. `password_hash` is None when the email
+    already has an account whose password the caller verified (it stays theirs)."""
+    row = await uow.conn.fetchrow(
+        "SELECT id, workspace_id, email, role FROM invitations"
+        " WHERE id = $1 AND accepted_at IS NULL AND expires_at > now() FOR UPDATE",
+        invitation_id,
+    )
+    if row is None:  # accepted concurrently, or expired in between
+        raise Invalid(
+            "this invitation link is invalid, used or expired",
+            field="token",
+            code="invitation_invalid",
+        )
+    workspace_id = row["workspace_id"]
+    member = await do_create_member(
+        uow,
+        workspace_id,
+        email=row["email"],
+        role=row["role"],
+        name=name,
+        password_hash=password_hash,
+    )
+    if password_hash is not None:
+        # An account made earlier without a password (e.g. by the CLI) gets this one.
+        await uow.conn.execute(
+            "UPDATE users SET password_hash = $2, password_changed_at = now()"
+            " WHERE id = $1 AND password_hash IS NULL",
+            member.user_id,
+            password_hash,
+        )
+    await uow.conn.execute("UPDATE invitations SET accepted_at = now() WHERE id = $1", row["id"])
+    uow.audit(
+        "invitation.accepted",
+        workspace_id,
+        "invitation",
+        row["id"],
+        after={"user_id": member.user_id, "role": row["role"]},
+    )
+    return member

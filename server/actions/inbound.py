@@ -1,0 +1,279 @@
+"""Apply a batch of Meta's DM events: set-based SQL, one transaction, one event per change.
+
+Rows are written a batch at a time (contacts, conversations, messages, conversation
+aggregates: one statement each), because the per-workspace counter serialises writers
+and fsync-bound commits cap single-row writes near 1,500/s. Every `mid` is stored once
+(ON CONFLICT DO NOTHING), so a redelivery changes nothing and emits nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import msgspec
+
+from wazify.actions.inbound_effects import apply_deferred, apply_effect
+from wazify.actions.inbound_rows import RowDraft, draft_row
+from wazify.actions.uow import UnitOfWork
+from wazify.conversations.queries import conversation_views, message_views
+from wazify.meta.events import NormalizedItem
+from wazify.realtime.events import ConversationCreated, MessageCreated, MessageUpdated
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    id: int
+    workspace_id: int
+    ig_id: str
+
+
+@dataclass
+class InboundResult:
+    new_message_ids: list[int] = field(default_factory=list)
+    new_contact_ids: list[int] = field(default_factory=list)
+    new_conversation_ids: list[int] = field(default_factory=list)
+
+
+async def _upsert_contacts(
+    uow: UnitOfWork, keys: list[tuple[AccountRef, str]], result: InboundResult
+) -> dict[tuple[int, str], int]:
+    rows = sorted({(account.workspace_id, account.id, igsid) for account, igsid in keys})
+    arrays = [list(column) for column in zip(*rows, strict=True)]
+    created = await uow.conn.fetch(
+        "INSERT INTO contacts (workspace_id, account_id, igsid)"
+        " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[])"
+        " ON CONFLICT (account_id, igsid) DO NOTHING RETURNING id",
+        *arrays,
+    )
+    result.new_contact_ids.extend(row["id"] for row in created)
+    found = await uow.conn.fetch(
+        "SELECT c.id, c.account_id, c.igsid FROM contacts c"
+        " JOIN unnest($1::bigint[], $2::text[]) AS k(account_id, igsid)"
+        " ON c.account_id = k.account_id AND c.igsid = k.igsid",
+        arrays[1],
+        arrays[2],
+    )
+    return {(row["account_id"], row["igsid"]): row["id"] for row in found}
+
+
+async def _upsert_conversations(
+    uow: UnitOfWork, keys: list[tuple[AccountRef, int]], result: InboundResult
+) -> dict[int, int]:
+    """Conversation id per contact id; one conversation per (account, contact)."""
+    rows = sorted({(account.workspace_id, account.id, contact_id) for account, contact_id in keys})
+    arrays = [list(column) for column in zip(*rows, strict=True)]
+    created = await uow.conn.fetch(
+        "INSERT INTO conversations (workspace_id, account_id, contact_id)"
+        " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])"
+        " ON CONFLICT (account_id, contact_id) DO NOTHING RETURNING id",
+        *arrays,
+    )
+    result.new_conversation_ids.extend(row["id"] for row in created)
+    found = await uow.conn.fetch(
+        "SELECT id, contact_id FROM conversations WHERE contact_id = ANY($1::bigint[])", arrays[2]
+    )
+    return {row["contact_id"]: row["id"] for row in found}
+
+
+INSERT_MESSAGES = """
+INSERT INTO messages (workspace_id, conversation_id, account_id, direction, kind, source, mid,
+                      text, attachments, reply_to_mid, reply_to_story, quick_reply_payload,
+                      referral, payload, unsupported, standby, status, sent_at)
+SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[],
+                     $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::text[], $11::jsonb[],
+                     $12::text[], $13::jsonb[], $14::jsonb[], $15::bool[], $16::bool[],
+                     $17::text[], $18::timestamptz[])
+ON CONFLICT (account_id, mid) WHERE mid IS NOT NULL DO NOTHING
+RETURNING id, account_id, mid
+"""
+
+
+def _json(value: object) -> str | None:
+    return None if value is None else msgspec.json.encode(value).decode()
+
+
+async def _insert_rows(
+    uow: UnitOfWork, drafts: list[tuple[RowDraft, AccountRef, int]]
+) -> dict[tuple[int, str], int]:
+    """Insert in Meta's time order; returns ids of the rows that were new."""
+    drafts = sorted(drafts, key=lambda entry: entry[0].sent_at)
+    columns: list[list[object]] = [[] for _ in range(18)]
+    for draft, account, conversation_id in drafts:
+        values = (
+            account.workspace_id,
+            conversation_id,
+            account.id,
+            draft.direction,
+            draft.kind,
+            draft.source,
+            draft.mid,
+            draft.text,
+            draft.attachments_json(),
+            draft.reply_to_mid,
+            _json(draft.reply_to_story),
+            draft.quick_reply_payload,
+            _json(draft.referral),
+            _json(draft.payload),
+            draft.unsupported,
+            draft.standby,
+            draft.status,
+            draft.sent_at,
+        )
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+    rows = await uow.conn.fetch(INSERT_MESSAGES, *columns)
+    return {(row["account_id"], row["mid"]): row["id"] for row in rows}
+
+
+UPDATE_CONVERSATIONS = """
+UPDATE conversations c SET
+    unread_count = c.unread_count + u.unread,
+    last_customer_message_at = greatest(c.last_customer_message_at, u.customer_at),
+    window_ends_at = greatest(c.last_customer_message_at, u.customer_at) + interval '24 hours',
+    human_agent_ends_at = greatest(c.last_customer_message_at, u.customer_at) + interval '7 days',
+    last_message_id = CASE
+        WHEN (coalesce((SELECT lm.sent_at FROM messages lm WHERE lm.id = c.last_message_id),
+                       '-infinity'), coalesce(c.last_message_id, 0)) < (u.newest_at, u.newest_id)
+        THEN u.newest_id ELSE c.last_message_id END,
+    last_activity_at = greatest(c.last_activity_at, u.newest_at),
+    status = CASE WHEN u.reopen THEN 'open' ELSE c.status END,
+    snoozed_until = CASE WHEN u.reopen THEN NULL ELSE c.snoozed_until END,
+    referral = coalesce(c.referral, u.referral),
+    updated_at = now()
+FROM unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::bigint[], $5::timestamptz[],
+            $6::bool[], $7::jsonb[])
+     AS u(id, unread, customer_at, newest_id, newest_at, reopen, referral)
+WHERE c.id = u.id
+"""
+
+
+@dataclass
+class _Aggregate:
+    unread: int = 0
+    customer_at: datetime | None = None
+    newest: tuple[datetime, int] | None = None
+    referral: dict | None = None
+
+
+async def _update_conversations(uow: UnitOfWork, inserted: list[tuple[RowDraft, int, int]]) -> None:
+    """Fold the new rows into their conversations: unread, windows, last message, reopen."""
+    aggregates: dict[int, _Aggregate] = {}
+    for draft, conversation_id, message_id in inserted:
+        aggregate = aggregates.setdefault(conversation_id, _Aggregate())
+        if draft.from_customer:
+            aggregate.unread += 1
+            aggregate.customer_at = max(filter(None, [aggregate.customer_at, draft.sent_at]))
+        aggregate.newest = max(filter(None, [aggregate.newest, (draft.sent_at, message_id)]))
+        if draft.referral and aggregate.referral is None and draft.from_customer:
+            aggregate.referral = draft.referral
+    ordered = sorted(aggregates.items())
+    await uow.conn.execute(
+        UPDATE_CONVERSATIONS,
+        [cid for cid, _ in ordered],
+        [a.unread for _, a in ordered],
+        [a.customer_at for _, a in ordered],
+        [a.newest[1] if a.newest else None for _, a in ordered],
+        [a.newest[0] if a.newest else None for _, a in ordered],
+        [a.unread > 0 for _, a in ordered],
+        [_json(a.referral) for _, a in ordered],
+    )
+
+
+async def _confirm_echoes(uow: UnitOfWork, echoes: list[tuple[RowDraft, AccountRef]]) -> None:
+    """An echo of a reply we stored already (same mid): the reply is delivered."""
+    rows = await uow.conn.fetch(
+        "UPDATE messages m SET status = 'delivered', updated_at = now()"
+        " FROM unnest($1::bigint[], $2::text[]) AS e(account_id, mid)"
+        " WHERE m.account_id = e.account_id AND m.mid = e.mid AND m.direction = 'out'"
+        " AND m.status IN ('pending', 'sending', 'sent', 'unknown') RETURNING m.id, m.workspace_id",
+        [account.id for _, account in echoes],
+        [draft.mid for draft, _ in echoes],
+    )
+    views = await message_views(uow.conn, [row["id"] for row in rows])
+    for row in rows:
+        uow.emit(
+            MessageUpdated(workspace_id=row["workspace_id"], at=uow.now, message=views[row["id"]])
+        )
+
+
+async def do_apply_inbound(
+    uow: UnitOfWork,
+    items: Sequence[tuple[NormalizedItem, AccountRef]],
+) -> InboundResult:
+    """Store every item of a batch (items of unknown accounts are filtered out before)."""
+    result = InboundResult()
+    drafts: list[tuple[RowDraft, AccountRef]] = []
+    seen: set[tuple[int, str]] = set()
+    for item, account in items:
+        draft = draft_row(item)
+        if draft is not None and (account.id, draft.mid) not in seen:
+            seen.add((account.id, draft.mid))
+            drafts.append((draft, account))
+    if drafts:
+        await _store_rows(uow, drafts, result)
+    for item, account in items:
+        if draft_row(item) is None:
+            await apply_effect(uow, item, account.id)
+    return result
+
+
+async def _store_rows(
+    uow: UnitOfWork, drafts: list[tuple[RowDraft, AccountRef]], result: InboundResult
+) -> None:
+    contacts = await _upsert_contacts(
+        uow, [(account, draft.contact_igsid) for draft, account in drafts], result
+    )
+    contact_of = [contacts[(account.id, draft.contact_igsid)] for draft, account in drafts]
+    conversations = await _upsert_conversations(
+        uow,
+        [(account, contact) for (_, account), contact in zip(drafts, contact_of, strict=True)],
+        result,
+    )
+    placed = [
+        (draft, account, conversations[contact])
+        for (draft, account), contact in zip(drafts, contact_of, strict=True)
+    ]
+    new_ids = await _insert_rows(uow, placed)
+    echoes = [(d, a) for d, a, _ in placed if d.direction == "out" and (a.id, d.mid) not in new_ids]
+    if echoes:
+        await _confirm_echoes(uow, echoes)
+    inserted = [
+        (d, a, cid, new_ids[(a.id, d.mid)]) for d, a, cid in placed if (a.id, d.mid) in new_ids
+    ]
+    if not inserted:
+        return
+    inserted.sort(key=lambda entry: (entry[0].sent_at, entry[3]))
+    await _update_conversations(uow, [(d, cid, mid) for d, _, cid, mid in inserted])
+    await apply_deferred(uow, [(account.id, draft.mid) for draft, account, _, _ in inserted])
+    result.new_message_ids.extend(mid for _, _, _, mid in inserted)
+    await _emit_created(uow, [(d, a.workspace_id, cid, mid) for d, a, cid, mid in inserted], result)
+
+
+async def _emit_created(
+    uow: UnitOfWork, inserted: list[tuple[RowDraft, int, int, int]], result: InboundResult
+) -> None:
+    """conversation.created for new conversations, then message.created in Meta's order;
+    each carries the rows as they stand at commit."""
+    workspace_of = {cid: workspace_id for _, workspace_id, cid, _ in inserted}
+    conversations = await conversation_views(uow.conn, sorted(workspace_of))
+    messages = await message_views(uow.conn, [mid for _, _, _, mid in inserted])
+    for conversation_id in result.new_conversation_ids:
+        if conversation_id in workspace_of:
+            uow.emit(
+                ConversationCreated(
+                    workspace_id=workspace_of[conversation_id],
+                    at=uow.now,
+                    conversation=conversations[conversation_id],
+                )
+            )
+    for _, workspace_id, conversation_id, message_id in inserted:
+        uow.emit(
+            MessageCreated(
+                workspace_id=workspace_id,
+                at=uow.now,
+                conversation=conversations[conversation_id],
+                message=messages[message_id],
+            )
+        )

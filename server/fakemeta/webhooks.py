@@ -1,0 +1,97 @@
+"""Real-shaped, Meta-encoded webhook bodies: the public face of the fake's webhook side.
+
+Build messaging items (`text_message`, `reaction`, ...), wrap them with `entry` and `body`,
+serialise with `encode_body` (byte for byte as Meta does) and sign with `signed`:
+
+    raw = encode_body(body([entry(ACCOUNT, [text_message(ACCOUNT, CONTACT, "hi")])]))
+    headers = signed(raw, app_secret)
+
+`ALL_CASES` names a deterministic complete body for every case of PLATFORM.md section 12.
+"""
+
+from wazify.fakemeta.cases import (
+    ACCOUNT,
+    ACCOUNT_B,
+    ALL_CASES,
+    APP_PRIMARY,
+    APP_SECONDARY,
+    BUSINESS_SEQ,
+    CONTACT,
+    CONTACT_B,
+    DASHBOARD_TEST_VALUE,
+    ORIGINAL_SEQ,
+    PAGE_ID,
+    SELF_IGSID,
+    TS_MS,
+)
+from wazify.fakemeta.envelope import body, change, changes_entry, encode_body, entry, signed
+from wazify.fakemeta.items import (
+    attachment,
+    attachment_message,
+    cdn_url,
+    echo_message,
+    inbound_item,
+    make_mid,
+    media_message,
+    message,
+    message_edit,
+    messaging_item,
+    new_mid,
+    now_ms,
+    optin,
+    postback,
+    quick_reply_message,
+    reaction,
+    referral,
+    reply_message,
+    seen,
+    story_reply,
+    text_message,
+    thread_control,
+    unreaction,
+)
+
+__all__ = [
+    "ACCOUNT",
+    "ACCOUNT_B",
+    "ALL_CASES",
+    "APP_PRIMARY",
+    "APP_SECONDARY",
+    "BUSINESS_SEQ",
+    "CONTACT",
+    "CONTACT_B",
+    "DASHBOARD_TEST_VALUE",
+    "ORIGINAL_SEQ",
+    "PAGE_ID",
+    "SELF_IGSID",
+    "TS_MS",
+    "attachment",
+    "attachment_message",
+    "body",
+    "cdn_url",
+    "change",
+    "changes_entry",
+    "echo_message",
+    "encode_body",
+    "entry",
+    "inbound_item",
+    "make_mid",
+    "media_message",
+    "message",
+    "message_edit",
+    "messaging_item",
+    "new_mid",
+    "now_ms",
+    "optin",
+    "postback",
+    "quick_reply_message",
+    "reaction",
+    "referral",
+    "reply_message",
+    "seen",
+    "signed",
+    "story_reply",
+    "text_message",
+    "thread_control",
+    "unreaction",
+]

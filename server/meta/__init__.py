@@ -1,0 +1,1 @@
+"""Meta (Instagram Messaging) knowledge: signatures, payloads, Graph API. No database."""

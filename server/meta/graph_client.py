@@ -1,0 +1,128 @@
+"""Async client for the Graph API calls the inbox makes (user profile now; sends later).
+
+Tokens travel in the Authorization header, never in the URL, so that no access log,
+proxy log or httpx INFO line can capture them.
+"""
+
+import logging
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+import msgspec
+
+from wazify.meta.graph_errors import GraphError, parse_graph_error
+
+PROFILE_FIELDS = (
+    "name",
+    "username",
+    "profile_pic",
+    "follower_count",
+    "is_user_follow_business",
+    "is_business_follow_user",
+    "is_verified_user",
+)
+
+ResponseT = TypeVar("ResponseT")
+
+
+class UserProfile(msgspec.Struct, frozen=True):
+    """An Instagram user's profile as seen by one business (section 8.2); all optional."""
+
+    id: str | None = None
+    # name may be null: fall back to username.
+    name: str | None = None
+    username: str | None = None
+    # An expiring CDN URL: copy the image or refetch periodically.
+    profile_pic: str | None = None
+    follower_count: int | None = None
+    is_user_follow_business: bool | None = None
+    is_business_follow_user: bool | None = None
+    is_verified_user: bool | None = None
+
+
+class GraphClient:
+    """One Graph host and version (graph.instagram.com or graph.facebook.com).
+
+    Network failures surface as httpx exceptions; answers Meta rejects as GraphError.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        version: str,
+        http: httpx.AsyncClient | None = None,
+        timeout: float = 10,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._version = version.strip("/")
+        # A caller-provided client is shared (connection pool, test transport): not ours to close.
+        self._owns_http = http is None
+        self._http = http if http is not None else httpx.AsyncClient(timeout=timeout)
+
+    async def get_user_profile(self, igsid: str, token: str) -> UserProfile:
+        """Profile of a customer by IGSID; GraphError 230 if they never messaged (consent)."""
+        params = {"fields": ",".join(PROFILE_FIELDS)}
+        return await self._call("GET", _node(igsid), token, UserProfile, params=params)
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> "GraphClient":
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def url(self, path: str) -> str:
+        """Absolute URL of a Graph path such as "<igsid>" or "<ig_id>/messages"."""
+        return f"{self._base_url}/{self._version}/{path.lstrip('/')}"
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        token: str,
+        response_type: type[ResponseT],
+        *,
+        params: dict[str, str] | None = None,
+        json: Any = None,
+    ) -> ResponseT:
+        """Send one authenticated request and decode the success body into `response_type`.
+
+        The building block for later calls (send_message, sender actions, subscriptions).
+        """
+        response = await self._http.request(
+            method,
+            self.url(path),
+            params=params,
+            json=json,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        if not response.is_success:
+            raise parse_graph_error(response.status_code, response.content)
+        return _decode(response, response_type)
+
+
+def silence_http_client_logs() -> None:
+    """httpx logs every request URL at INFO; keep httpx and httpcore at WARNING and above."""
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _node(node_id: str) -> str:
+    # Quote everything so that an id from a webhook can never add path segments or a query.
+    if not node_id:
+        raise ValueError("a Graph node id must not be empty")
+    return quote(node_id, safe="")
+
+
+def _decode(response: httpx.Response, response_type: type[ResponseT]) -> ResponseT:
+    try:
+        return msgspec.json.decode(response.content, type=response_type)
+    except msgspec.DecodeError as exc:
+        raise GraphError(
+            f"unexpected Graph response body: {exc}",
+            http_status=response.status_code,
+        ) from exc

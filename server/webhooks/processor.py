@@ -1,0 +1,131 @@
+"""Turn committed webhook receipts into messages, right behind the acknowledgement.
+
+A batch of pending receipts is claimed with FOR UPDATE SKIP LOCKED and applied in the same
+transaction that marks them processed, so a receipt is applied exactly once even with
+several server processes, and a crash simply leaves it pending. A receipt whose content
+breaks processing is isolated and quarantined with the reason; a passing database fault
+(deadlock, lost connection) leaves the batch pending for the next round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from wazify.actions.receipts import do_process_receipts
+from wazify.actions.uow import Actor, unit_of_work
+from wazify.runtime import Runtime
+
+log = logging.getLogger("wazify.webhooks")
+
+BATCH_SIZE = 200
+IDLE_POLL_SECONDS = 1.0
+TRANSIENT = (
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.InterfaceError,
+    OSError,
+)
+ACTOR = Actor.system("meta-webhook")
+
+CLAIM = """
+SELECT id, body FROM webhook_receipts WHERE state = 'pending'
+ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+"""
+
+
+@dataclass
+class WebhookProcessor:
+    runtime: Runtime
+    on_new_contacts: Callable[[], None] = lambda: None
+    batch_size: int = BATCH_SIZE
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="webhook-processor")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
+            self._wake.clear()
+            try:
+                await self.drain()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("webhook processing round failed; retrying shortly")
+                await asyncio.sleep(IDLE_POLL_SECONDS)
+
+    async def drain(self) -> int:
+        """Process pending receipts until none are left; return how many were handled."""
+        total = 0
+        while True:
+            handled = await self.process_batch()
+            total += handled
+            if handled < self.batch_size:
+                return total
+
+    async def process_batch(self, receipt_ids: list[int] | None = None) -> int:
+        try:
+            return await self._apply(receipt_ids)
+        except TRANSIENT as error:
+            log.warning("webhook batch deferred after a database fault: %s", error)
+            return 0
+        except Exception as error:
+            if receipt_ids is not None and len(receipt_ids) == 1:
+                await self._quarantine(receipt_ids[0], error)
+                return 1
+            log.warning("webhook batch failed (%s); isolating its receipts", error)
+            return await self._isolate()
+
+    async def _apply(self, receipt_ids: list[int] | None) -> int:
+        async with unit_of_work(self.runtime, ACTOR) as uow:
+            if receipt_ids is None:
+                rows = await uow.conn.fetch(CLAIM, self.batch_size)
+            else:
+                rows = await uow.conn.fetch(
+                    "SELECT id, body FROM webhook_receipts WHERE id = ANY($1::bigint[])"
+                    " AND state = 'pending' FOR UPDATE SKIP LOCKED",
+                    receipt_ids,
+                )
+            if not rows:
+                return 0
+            outcome = await do_process_receipts(uow, [(row["id"], row["body"]) for row in rows])
+        if outcome.new_contact_ids:
+            self.on_new_contacts()
+        return len(rows)
+
+    async def _isolate(self) -> int:
+        ids = await self.runtime.engine.pool.fetch(
+            "SELECT id FROM webhook_receipts WHERE state = 'pending' ORDER BY id LIMIT $1",
+            self.batch_size,
+        )
+        for row in ids:
+            await self.process_batch([row["id"]])
+        return len(ids)
+
+    async def _quarantine(self, receipt_id: int, error: Exception) -> None:
+        log.error("webhook receipt %s quarantined: %s", receipt_id, error, exc_info=error)
+        await self.runtime.engine.pool.execute(
+            "UPDATE webhook_receipts SET state = 'quarantined', reason = $2,"
+            " attempts = attempts + 1, processed_at = now() WHERE id = $1",
+            receipt_id,
+            f"processing failed: {type(error).__name__}: {error}"[:500],
+        )

@@ -1,0 +1,103 @@
+"""Fetch contacts' names, usernames and pictures from Meta's user profile API.
+
+Only after the person wrote to the business (Meta's consent rule): contacts are created by
+their first message, so every contact qualifies. Pictures' URLs expire within days, so
+fetched profiles are refreshed periodically. Failures that will not heal (no consent, a
+blocked business) mark the profile unavailable; passing ones are retried later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from wazify.actions.contacts import do_record_profile
+from wazify.actions.secrets import ACCESS_TOKEN, secret_context
+from wazify.actions.uow import Actor, unit_of_work
+from wazify.meta.graph_client import GraphClient
+from wazify.meta.graph_errors import GraphError
+from wazify.runtime import Runtime
+
+log = logging.getLogger("wazify.profiles")
+ACTOR = Actor.system("profile-fetcher")
+
+DUE = """
+SELECT c.id, c.igsid, a.id AS account_id, a.access_token_enc
+FROM contacts c JOIN ig_accounts a ON a.id = c.account_id
+WHERE a.access_token_enc IS NOT NULL AND a.status = 'connected' AND (
+    (c.profile_state = 'pending'
+     AND (c.profile_fetched_at IS NULL OR c.profile_fetched_at < now() - $2::interval))
+    OR (c.profile_state = 'fetched' AND c.profile_fetched_at < now() - $3::interval))
+ORDER BY c.profile_fetched_at NULLS FIRST, c.id
+LIMIT $1
+"""
+# Codes that mean "this person's profile is not ours to read": consent, blocked, no such user.
+UNAVAILABLE_CODES = {230, 100, 551}
+
+
+@dataclass
+class ProfileFetcher:
+    runtime: Runtime
+    graph: GraphClient
+    retry_after: timedelta = timedelta(minutes=5)
+    refresh_after: timedelta = timedelta(days=3)
+    batch_size: int = 20
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="profile-fetcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), 60)
+            self._wake.clear()
+            try:
+                while await self.fetch_due() == self.batch_size:
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("profile fetching failed; retrying later")
+
+    async def fetch_due(self) -> int:
+        rows = await self.runtime.engine.pool.fetch(
+            DUE, self.batch_size, self.retry_after, self.refresh_after
+        )
+        for row in rows:
+            token = self.runtime.cipher.decrypt(
+                row["access_token_enc"], secret_context(ACCESS_TOKEN, row["account_id"])
+            )
+            await self._fetch_one(row["id"], row["igsid"], token)
+        return len(rows)
+
+    async def _fetch_one(self, contact_id: int, igsid: str, token: str) -> None:
+        fields: dict[str, str | None] = {"name": None, "username": None, "picture_url": None}
+        try:
+            profile = await self.graph.get_user_profile(igsid, token)
+            fields = {
+                "name": profile.name,
+                "username": profile.username,
+                "picture_url": profile.profile_pic,
+            }
+            state, error = "fetched", ""
+        except GraphError as graph_error:
+            unavailable = graph_error.code in UNAVAILABLE_CODES
+            state = "unavailable" if unavailable else "pending"
+            error = str(graph_error)[:300]
+        except Exception as failure:  # network trouble: try again after retry_after
+            state, error = "pending", f"{type(failure).__name__}: {failure}"[:300]
+        async with unit_of_work(self.runtime, ACTOR) as uow:
+            await do_record_profile(uow, contact_id, state=state, error=error, **fields)
