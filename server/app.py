@@ -22,6 +22,9 @@ from wazify.auth.routes import auth_router
 from wazify.health import healthz, readyz
 from wazify.lib.http_errors import EXCEPTION_HANDLERS
 from wazify.members.routes import members_router
+from wazify.realtime.bootstrap import bootstrap
+from wazify.realtime.service import Realtime
+from wazify.realtime.ws import live_stream
 from wazify.runtime import Runtime, open_runtime
 from wazify.settings import Settings, load_settings
 from wazify.webhooks.routes import receive_delivery, verify_subscription
@@ -48,12 +51,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.runtime = runtime or await open_runtime(
             settings, settings.database_url or "", settings.token_keys
         )
+        app.state.realtime = Realtime(app.state.runtime)
+        app.state.realtime.start()
         app.state.webhooks = WebhookPipeline.create(app.state.runtime)
         app.state.webhooks.start()
         try:
             yield
         finally:
             await app.state.webhooks.stop()
+            await app.state.realtime.stop()
             if owned:
                 await app.state.runtime.close()
 
@@ -62,6 +68,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     def provide_webhooks(state: State) -> WebhookPipeline:
         return state.webhooks
+
+    def provide_realtime(state: State) -> Realtime:
+        return state.realtime
 
     return Litestar(
         route_handlers=[
@@ -72,6 +81,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             audit_router,
             verify_subscription,
             receive_delivery,
+            bootstrap,
+            live_stream,
             create_static_files_router(
                 path="/", directories=[client_folder()], html_mode=True, include_in_schema=False
             ),
@@ -79,6 +90,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         dependencies={
             "runtime": Provide(provide_runtime, sync_to_thread=False),
             "webhooks": Provide(provide_webhooks, sync_to_thread=False),
+            "realtime": Provide(provide_realtime, sync_to_thread=False),
             "principal": PRINCIPAL_DEPENDENCY,
         },
         middleware=[AuthMiddleware()],

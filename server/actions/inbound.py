@@ -14,7 +14,7 @@ from datetime import datetime
 
 import msgspec
 
-from wazify.actions.inbound_effects import apply_deferred, apply_effect
+from wazify.actions.inbound_effects import EFFECTS, apply_deferred, apply_effect
 from wazify.actions.inbound_rows import RowDraft, draft_row
 from wazify.actions.uow import UnitOfWork
 from wazify.conversations.queries import conversation_views, message_views
@@ -214,7 +214,7 @@ async def do_apply_inbound(
     if drafts:
         await _store_rows(uow, drafts, result)
     for item, account in items:
-        if draft_row(item) is None:
+        if isinstance(item, EFFECTS):
             await apply_effect(uow, item, account.id)
     return result
 

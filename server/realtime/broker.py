@@ -18,30 +18,47 @@ import redis.asyncio as aioredis
 log = logging.getLogger("wazify.broker")
 
 CHANNEL = "wazify:events"
+CHANNEL_BYTES = CHANNEL.encode()
+SIGNALS = "wazify:signals"
 
 
 class LoggedEvent(msgspec.Struct, array_like=True, frozen=True):
     """A committed event as it travels between processes: routing data plus the event's
-    JSON exactly as stored, encoded once and forwarded to sockets untouched."""
+    JSON exactly as stored (bytes), encoded once and forwarded to sockets untouched."""
 
     workspace_id: int
     seq: int
     audience_user_id: int | None
     audience_roles: tuple[str, ...] | None
-    payload: msgspec.Raw
+    payload: bytes
 
 
 Handler = Callable[[LoggedEvent], None]
 
-_encoder = msgspec.msgpack.Encoder()
-_decoder = msgspec.msgpack.Decoder(LoggedEvent)
+_wire_encoder = msgspec.msgpack.Encoder()
+_wire_decoder = msgspec.msgpack.Decoder(LoggedEvent)
+
+
+def encode_wire(event: LoggedEvent) -> bytes:
+    """A LoggedEvent as one msgpack message on Redis (the payload travels as a bin field)."""
+    return _wire_encoder.encode(event)
+
+
+def decode_wire(data: bytes) -> LoggedEvent:
+    return _wire_decoder.decode(data)
+
+
+SignalHandler = Callable[[bytes], None]
 
 
 class Broker:
-    """Base: delivers published events to local handlers. Subclasses add transport."""
+    """Base: delivers published events and signals to local handlers; subclasses add
+    transport. Signals (typing, presence, viewing) are opaque bytes, never logged."""
 
     def __init__(self) -> None:
         self._handlers: list[Handler] = []
+        self._signal_handlers: list[SignalHandler] = []
+        self._reconnect_handlers: list[Callable[[], None]] = []
 
     def add_handler(self, handler: Handler) -> None:
         self._handlers.append(handler)
@@ -49,12 +66,32 @@ class Broker:
     def remove_handler(self, handler: Handler) -> None:
         self._handlers.remove(handler)
 
+    def add_signal_handler(self, handler: SignalHandler) -> None:
+        self._signal_handlers.append(handler)
+
+    def remove_signal_handler(self, handler: SignalHandler) -> None:
+        self._signal_handlers.remove(handler)
+
+    def add_reconnect_handler(self, handler: Callable[[], None]) -> None:
+        """Called after the subscription came back: publishes may have been missed."""
+        self._reconnect_handlers.append(handler)
+
+    def remove_reconnect_handler(self, handler: Callable[[], None]) -> None:
+        self._reconnect_handlers.remove(handler)
+
     def _dispatch(self, event: LoggedEvent) -> None:
         for handler in list(self._handlers):
             try:
                 handler(event)
             except Exception:
                 log.exception("event handler failed (seq %s)", event.seq)
+
+    def _dispatch_signal(self, data: bytes) -> None:
+        for handler in list(self._signal_handlers):
+            try:
+                handler(data)
+            except Exception:
+                log.exception("signal handler failed")
 
     async def start(self) -> None:
         """Begin receiving; a no-op for the in-process broker."""
@@ -68,20 +105,33 @@ class Broker:
     async def publish(self, events: Sequence[LoggedEvent]) -> None:
         raise NotImplementedError
 
+    async def publish_signal(self, data: bytes) -> None:
+        raise NotImplementedError
+
 
 class InProcessBroker(Broker):
     async def publish(self, events: Sequence[LoggedEvent]) -> None:
         for event in events:
             self._dispatch(event)
 
+    async def publish_signal(self, data: bytes) -> None:
+        self._dispatch_signal(data)
+
 
 class RedisBroker(Broker):
-    """Redis pub/sub on one channel; every process subscribes once and filters locally."""
+    """Redis pub/sub: one subscription per process to the events and signals channels,
+    drained promptly by a task that only decodes and hands over (Redis cuts off a
+    subscriber that falls behind)."""
 
     def __init__(self, url: str) -> None:
         super().__init__()
         self._url = url
         self._client = aioredis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        # The subscriber waits indefinitely for messages: no read timeout, but a periodic
+        # PING finds a dead connection.
+        self._subscriber = aioredis.Redis.from_url(
+            url, socket_connect_timeout=2, health_check_interval=5
+        )
         self._reader: asyncio.Task[None] | None = None
         self.disconnects = 0
 
@@ -89,10 +139,16 @@ class RedisBroker(Broker):
         try:
             async with self._client.pipeline(transaction=False) as pipe:
                 for event in events:
-                    pipe.publish(CHANNEL, _encoder.encode(event))
+                    pipe.publish(CHANNEL, encode_wire(event))
                 await pipe.execute()
         except Exception as error:  # the commit stands; clients heal through replay
             log.warning("publish to Redis failed, clients will catch up by replay: %s", error)
+
+    async def publish_signal(self, data: bytes) -> None:
+        try:
+            await self._client.publish(SIGNALS, data)
+        except Exception as error:  # ephemeral: a lost signal is refreshed by the next one
+            log.warning("signal publish to Redis failed: %s", error)
 
     async def ping(self) -> bool:
         try:
@@ -110,27 +166,36 @@ class RedisBroker(Broker):
             await asyncio.gather(self._reader, return_exceptions=True)
             self._reader = None
         await self._client.aclose()
+        await self._subscriber.aclose()
 
     async def _read_forever(self) -> None:
+        first = True
         while True:
             try:
-                await self._read_subscription()
+                await self._read_subscription(resubscribed=not first)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
                 self.disconnects += 1
                 log.warning("Redis subscription lost (%s); resubscribing", error)
                 await asyncio.sleep(0.5)
+            first = False
 
-    async def _read_subscription(self) -> None:
-        pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+    async def _read_subscription(self, resubscribed: bool) -> None:
+        pubsub = self._subscriber.pubsub(ignore_subscribe_messages=True)
         try:
-            await pubsub.subscribe(CHANNEL)
+            await pubsub.subscribe(CHANNEL, SIGNALS)
+            if resubscribed:
+                for handler in self._reconnect_handlers:
+                    handler()
             while True:
                 message = await pubsub.get_message(timeout=None)
                 if message is None or message.get("type") != "message":
                     continue
-                self._dispatch(_decoder.decode(message["data"]))
+                if message["channel"] == CHANNEL_BYTES:
+                    self._dispatch(decode_wire(message["data"]))
+                else:
+                    self._dispatch_signal(message["data"])
         finally:
             await pubsub.aclose()
 

@@ -1,0 +1,83 @@
+"""`GET /api/v1/bootstrap`: the snapshot a client starts from, and the seq it corresponds to.
+
+Read in one REPEATABLE READ transaction, so the rows and the seq agree: the client applies
+events after that seq (connecting to /api/v1/ws?since=seq) and converges. Older or resolved
+conversations come through the paginated conversations API.
+"""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import get
+
+from wazify.auth.guards import require_member
+from wazify.auth.principal import Principal
+from wazify.conversations.views_sql import ACCOUNT_JSON, CONVERSATION_FROM, conversation_json
+from wazify.realtime.service import Realtime
+from wazify.views import AccountView, ConversationView, MemberView, Presence
+
+BOOTSTRAP_PAGE = 50
+
+
+class TeamMember(MemberView, kw_only=True):
+    presence: Presence = "offline"
+
+
+class Bootstrap(msgspec.Struct, kw_only=True):
+    seq: int
+    me: TeamMember
+    conversations: list[ConversationView]
+    more_conversations: bool
+    team: list[TeamMember]
+    accounts: list[AccountView]
+
+
+_conversations = msgspec.json.Decoder(list[ConversationView])
+_accounts = msgspec.json.Decoder(list[AccountView])
+
+CONVERSATIONS_SQL = f"""
+SELECT coalesce(json_agg(v ORDER BY at DESC, id DESC), '[]')::text FROM (
+    SELECT {conversation_json()} AS v, c.last_activity_at AS at, c.id FROM {CONVERSATION_FROM}
+    WHERE c.workspace_id = $1 AND c.status IN ('open', 'pending')
+    ORDER BY c.last_activity_at DESC, c.id DESC LIMIT $2) q
+"""
+TEAM_SQL = """
+SELECT u.id AS user_id, u.name, u.email, m.role, m.active FROM memberships m
+JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1 ORDER BY lower(u.name), u.id
+"""
+ACCOUNTS_SQL = f"""
+SELECT coalesce(json_agg({ACCOUNT_JSON} ORDER BY a.id), '[]')::text FROM ig_accounts a
+WHERE a.workspace_id = $1
+"""
+
+
+@get("/api/v1/bootstrap", guards=[require_member], tags=["realtime"])
+async def bootstrap(principal: Principal, realtime: Realtime) -> Bootstrap:
+    workspace_id = principal.workspace_id
+    pool = realtime.runtime.engine.pool
+    async with (
+        pool.acquire() as connection,
+        connection.transaction(isolation="repeatable_read", readonly=True),
+    ):
+        seq = await connection.fetchval(
+            "SELECT last_seq FROM workspace_counters WHERE workspace_id = $1", workspace_id
+        )
+        conversations = _conversations.decode(
+            await connection.fetchval(CONVERSATIONS_SQL, workspace_id, BOOTSTRAP_PAGE + 1)
+        )
+        team_rows = await connection.fetch(TEAM_SQL, workspace_id)
+        accounts = _accounts.decode(await connection.fetchval(ACCOUNTS_SQL, workspace_id))
+    presence = realtime.presence.snapshot(workspace_id)
+    team = [
+        TeamMember(**dict(row), presence=presence.get(row["user_id"], "offline"))
+        for row in team_rows
+    ]
+    me = next(member for member in team if member.user_id == principal.user_id)
+    return Bootstrap(
+        seq=seq,
+        me=me,
+        conversations=conversations[:BOOTSTRAP_PAGE],
+        more_conversations=len(conversations) > BOOTSTRAP_PAGE,
+        team=team,
+        accounts=accounts,
+    )

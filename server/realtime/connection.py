@@ -1,0 +1,110 @@
+"""One agent's websocket: a bounded outgoing queue drained by its own writer task.
+
+The hub hands events over synchronously and in sequence order; the connection decides
+whether its member may see each one (the audience), remembers the highest seq it has
+considered (its watermark) and never blocks the hub: when the queue is full, the
+connection is closed with the resume code instead of silently dropping anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from wazify.auth.principal import Principal
+from wazify.realtime.broker import LoggedEvent
+from wazify.realtime.protocol import CLOSE_SLOW_CONSUMER
+
+SendText = Callable[[str], Awaitable[None]]
+Close = Callable[[int, str], Awaitable[None]]
+
+
+@dataclass(eq=False)
+class Connection:
+    principal: Principal
+    send_text: SendText
+    close_socket: Close
+    queue_limit: int = 2000
+    considered: int = 0
+    replaying: bool = True
+    presence: str = "online"
+    viewing: int | None = None
+    active_since_check: bool = False
+    closed: bool = False
+    _queue: deque[bytes] = field(default_factory=deque)
+    _buffer: list[LoggedEvent] = field(default_factory=list)
+    _wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    _close: tuple[int, str] | None = None
+
+    @property
+    def workspace_id(self) -> int:
+        return self.principal.workspace_id
+
+    @property
+    def user_id(self) -> int:
+        return self.principal.user_id
+
+    def offer(self, event: LoggedEvent) -> None:
+        """An event from the hub, in sequence order. Buffered while replay is running."""
+        if self.closed:
+            return
+        if self.replaying:
+            if len(self._buffer) >= self.queue_limit:
+                self.close_later(CLOSE_SLOW_CONSUMER, "too far behind: resume from your last seq")
+                return
+            self._buffer.append(event)
+            return
+        self._consider(event)
+
+    def _consider(self, event: LoggedEvent) -> None:
+        if event.seq <= self.considered:
+            return  # already sent by replay, or a duplicate publish
+        self.considered = event.seq
+        if event.audience_user_id is not None and event.audience_user_id != self.user_id:
+            return
+        if event.audience_roles is not None and self.principal.role not in event.audience_roles:
+            return
+        self.push(event.payload)
+
+    def finish_replay(self, replayed_through: int) -> None:
+        """Replay sent everything through `replayed_through`; release what arrived live."""
+        self.considered = max(self.considered, replayed_through)
+        buffered, self._buffer = self._buffer, []
+        self.replaying = False
+        for event in buffered:
+            self._consider(event)
+
+    def push(self, data: bytes) -> None:
+        if self.closed:
+            return
+        if len(self._queue) >= self.queue_limit:
+            self.close_later(CLOSE_SLOW_CONSUMER, "too far behind: resume from your last seq")
+            return
+        self._queue.append(data)
+        self._wakeup.set()
+
+    def close_later(self, code: int, reason: str) -> None:
+        """Ask the writer to close after what is already queued (never silently)."""
+        if self._close is None:
+            self._close = (code, reason)
+            if code == CLOSE_SLOW_CONSUMER:
+                self._queue.clear()  # it resumes from its last applied seq: nothing is lost
+            self._wakeup.set()
+
+    async def write_forever(self) -> None:
+        """The writer task: sends queued frames in order, then closes when asked."""
+        try:
+            while True:
+                await self._wakeup.wait()
+                self._wakeup.clear()
+                while self._queue:
+                    await self.send_text(self._queue.popleft().decode())
+                if self._close is not None:
+                    code, reason = self._close
+                    self.closed = True
+                    await self.close_socket(code, reason)
+                    return
+        finally:
+            self.closed = True
