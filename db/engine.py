@@ -23,5 +23,14 @@ async def open_engine(dsn: str, *, min_size: int = 2, max_size: int = 20) -> Pos
     return engine
 
 
-async def close_engine(engine: PostgresEngine) -> None:
-    await engine.close_connection_pool()
+async def close_engine(engine: PostgresEngine, timeout: float = 10) -> None:
+    """Close the pool; connections still held after `timeout` are terminated, so a stuck
+    task can never keep a stopping server waiting."""
+    pool = engine.pool
+    if pool is None:
+        return
+    try:
+        await asyncio.wait_for(pool.close(), timeout)
+    except TimeoutError:
+        pool.terminate()
+    engine.pool = None

@@ -50,7 +50,7 @@ def _validation_details(exc: ValidationException) -> tuple[str, str | None]:
             match = _FIELD_IN_MESSAGE.search(message)
             if match and not field:
                 field = match.group(1) or match.group(2)
-            if field == "body" or field == "":
+            if field in ("body", "data", ""):
                 field = match.group(1) or match.group(2) if match else None
             return message, field
     detail = exc.detail or "invalid request"

@@ -1,0 +1,168 @@
+"""The sign-in procedure: throttle, verify, choose the workspace, start a session.
+
+Kept out of the route so the route stays thin, and out of actions because it verifies
+passwords (slow, off the event loop) before any transaction opens: the unit of work only
+records the outcome.
+
+A wrong email and a wrong password must be indistinguishable: same status, same body, and
+the same work (an unknown email is verified against a dummy hash, costing what a real
+verification costs). An inactive membership or a workspace the person is not in answers
+the same too.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from wazify.actions.auth import do_login_failed, do_login_succeeded
+from wazify.actions.members import normalize_email
+from wazify.actions.uow import Actor, unit_of_work
+from wazify.auth import throttle
+from wazify.auth.principal import Principal
+from wazify.auth.sessions import NewSession
+from wazify.lib.errors import Invalid, TooManyRequests, Unauthorized
+from wazify.lib.passwords import (
+    hash_password_async,
+    needs_rehash,
+    verify_against_dummy,
+    verify_password_async,
+)
+from wazify.runtime import Runtime
+from wazify.views import Role
+
+log = logging.getLogger("wazify.auth")
+
+INVALID_CREDENTIALS = "the email or password is wrong, or this account cannot sign in here"
+
+
+@dataclass(frozen=True)
+class Membership:
+    workspace_id: int
+    slug: str
+    role: Role
+    active: bool
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    session: NewSession
+    principal: Principal
+
+
+def _shown(typed: str) -> str:
+    try:
+        return normalize_email(typed)
+    except Invalid:
+        return ""
+
+
+async def _memberships(runtime: Runtime, user_id: int) -> list[Membership]:
+    rows = await runtime.engine.pool.fetch(
+        "SELECT m.workspace_id, w.slug, m.role, m.active FROM memberships m"
+        " JOIN workspaces w ON w.id = m.workspace_id WHERE m.user_id = $1 ORDER BY w.id",
+        user_id,
+    )
+    return [Membership(**dict(row)) for row in rows]
+
+
+async def _fail(
+    runtime: Runtime,
+    actor: Actor,
+    *,
+    email: str,
+    reason: str,
+    user_id: int | None = None,
+    workspace_ids: list[int | None] | None = None,
+    count: bool = True,
+) -> None:
+    async with unit_of_work(runtime, actor) as uow:
+        await do_login_failed(
+            uow,
+            email=email,
+            reason=reason,
+            user_id=user_id,
+            workspace_ids=workspace_ids or [None],
+            count=count,
+        )
+    # The address and the reason help an operator (fail2ban, a glance at the logs); the
+    # typed email does not go to the log: people type passwords into the wrong field.
+    log.info("sign-in refused (%s) from %s", reason, actor.client_addr or "unknown address")
+
+
+async def log_in(
+    runtime: Runtime,
+    *,
+    email: str,
+    password: str,
+    workspace_slug: str | None,
+    client_addr: str | None,
+    user_agent: str | None,
+    previous_session_hashes: list[str],
+) -> LoginResult:
+    typed = email.strip().lower()
+    # The audit row names what was typed only when it looks like an email: people type
+    # passwords into the wrong field, and audit rows must never hold one.
+    anonymous = Actor(user_id=None, label=_shown(typed) or "anonymous", client_addr=client_addr)
+    try:
+        await throttle.check(runtime.engine.pool, typed, client_addr)
+    except TooManyRequests:
+        await _fail(runtime, anonymous, email=typed, reason="throttled", count=False)
+        raise
+
+    user = await runtime.engine.pool.fetchrow(
+        "SELECT id, email, name, password_hash FROM users WHERE email = $1", typed
+    )
+    if user is None or user["password_hash"] is None:
+        await verify_against_dummy(password)
+        await _fail(runtime, anonymous, email=typed, reason="unknown_email")
+        raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
+
+    user_id: int = user["id"]
+    actor = Actor(user_id=user_id, label=user["email"], client_addr=client_addr)
+    memberships = await _memberships(runtime, user_id)
+    named = [m for m in memberships if workspace_slug is None or m.slug == workspace_slug]
+    audited: list[int | None] = [m.workspace_id for m in (named or memberships)] or [None]
+
+    async def refuse(reason: str) -> Unauthorized:
+        await _fail(
+            runtime, actor, email=typed, reason=reason, user_id=user_id, workspace_ids=audited
+        )
+        return Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
+
+    if not await verify_password_async(password, user["password_hash"]):
+        raise await refuse("wrong_password")
+    active = [m for m in named if m.active]
+    if not active:
+        raise await refuse("inactive" if named else "not_a_member")
+    if len(active) > 1:
+        # Only someone who knows the password gets here; the answer names no workspace.
+        raise Invalid(
+            "you belong to several workspaces: give the workspace's slug", field="workspace"
+        )
+    chosen = active[0]
+
+    rehash = None
+    if needs_rehash(user["password_hash"]):
+        rehash = await hash_password_async(password)
+    async with unit_of_work(runtime, actor) as uow:
+        session = await do_login_succeeded(
+            uow,
+            user_id=user_id,
+            workspace_id=chosen.workspace_id,
+            email=typed,
+            user_agent=user_agent,
+            previous_session_hashes=previous_session_hashes,
+            new_password_hash=rehash,
+        )
+    principal = Principal(
+        user_id=user_id,
+        workspace_id=chosen.workspace_id,
+        role=chosen.role,
+        email=user["email"],
+        name=user["name"],
+        via="session",
+        session_hash=session.id_hash,
+        csrf_token=session.csrf_token,
+    )
+    return LoginResult(session=session, principal=principal)

@@ -1,0 +1,53 @@
+"""Bodies of the member routes. Requests reject unknown fields (a 400 naming the field)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from wazify.actions.auth import InvitationView
+from wazify.lib.passwords import MAX_PASSWORD_LENGTH
+from wazify.views import MemberView, Role
+
+Password = Annotated[str, msgspec.Meta(max_length=MAX_PASSWORD_LENGTH)]
+Name = Annotated[str, msgspec.Meta(max_length=200)]
+
+
+class Body(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    pass
+
+
+class CreateMemberRequest(Body, kw_only=True):
+    """With `password`: the account is ready at once (for an email that has no account
+    yet; an existing account keeps its own password). Without: a one-time invitation link."""
+
+    email: Annotated[str, msgspec.Meta(max_length=320)]
+    role: Role
+    name: Name = ""
+    password: Password | None = None
+
+
+class SetRoleRequest(Body, kw_only=True):
+    role: Role
+
+
+class AcceptInvitationRequest(Body, kw_only=True):
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    name: Name = ""
+    # A new password for a new account; the existing password for an existing one.
+    password: Password
+
+
+class CreateMemberResponse(msgspec.Struct, kw_only=True):
+    """Exactly one of `member` (created with a password) or `invitation` plus `invite_url`
+    (shown once: only the link's hash is stored)."""
+
+    member: MemberView | None = None
+    invitation: InvitationView | None = None
+    invite_url: str | None = None
+
+
+class MemberPage(msgspec.Struct, kw_only=True):
+    items: list[MemberView]
+    next_cursor: str | None = None
