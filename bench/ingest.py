@@ -76,6 +76,7 @@ class Server:
         self.database = f"wazify_bench_{secrets.token_hex(4)}"
         self.port = free_port()
         self.process: subprocess.Popen | None = None
+        self.token_key = generate_key()
 
     @property
     def dsn(self) -> str:
@@ -86,7 +87,7 @@ class Server:
             **os.environ,
             "DATABASE_URL": self.dsn,
             "REDIS_URL": self.redis_url,
-            "WAZIFY_TOKEN_KEYS": generate_key(),
+            "WAZIFY_TOKEN_KEYS": self.token_key,
             "META_APP_SECRETS": SECRET,
             "WAZIFY_PORT": str(self.port),
             "WAZIFY_LOG_LEVEL": "WARNING",
@@ -98,7 +99,7 @@ class Server:
         await admin.close()
         env = self.env()
         cli = [sys.executable, "-m", "wazify.cli"]
-        self.process = subprocess.Popen([*cli, "serve"], env=env, stdout=subprocess.DEVNULL)
+        self.process = self.launch([*cli, "serve"], env)
         await self._wait_ready()
         subprocess.run(
             [
@@ -116,6 +117,9 @@ class Server:
             check=True,
             stdout=subprocess.DEVNULL,
         )
+
+    def launch(self, command: list[str], env: dict[str, str]) -> subprocess.Popen:
+        return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
 
     async def _wait_ready(self) -> None:
         deadline = time.monotonic() + 60
