@@ -51,7 +51,7 @@ def _login(base: str) -> tuple[str, int]:
 
 class WebhookTrigger(loadgen.HttpPost):
     def body(self, eid: str, intended_ns: int) -> bytes:
-        item = text_message(ACCOUNT, CONTACT, f"event {eid}", mid=f"m-{eid}")
+        item = text_message(ACCOUNT, CONTACT, f"event {eid}", mid=f"m-{intended_ns}")
         return encode_body(body([entry(ACCOUNT, [item])]))
 
     def request_headers(self, body_bytes: bytes) -> bytes:

@@ -122,7 +122,7 @@ class Server:
         return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
 
     async def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
                 _, writer = await asyncio.open_connection("127.0.0.1", self.port)
