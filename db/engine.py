@@ -23,14 +23,17 @@ async def open_engine(dsn: str, *, min_size: int = 2, max_size: int = 20) -> Pos
     return engine
 
 
-async def close_engine(engine: PostgresEngine, timeout: float = 10) -> None:
-    """Close the pool; connections still held after `timeout` are terminated, so a stuck
-    task can never keep a stopping server waiting."""
+CLOSE_DEADLINE_SECONDS = 10
+
+
+async def close_engine(engine: PostgresEngine) -> None:
+    """Close the pool; connections still held after the deadline are terminated, so a
+    stuck task can never keep a stopping server waiting."""
     pool = engine.pool
     if pool is None:
         return
     try:
-        await asyncio.wait_for(pool.close(), timeout)
+        await asyncio.wait_for(pool.close(), CLOSE_DEADLINE_SECONDS)
     except TimeoutError:
         pool.terminate()
     engine.pool = None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from wazify.actions.uow import UnitOfWork
 from wazify.conversations.queries import contact_views
+from wazify.lib.errors import NotFound
 from wazify.realtime.events import ContactUpdated
+from wazify.views import ContactView
 
 UPDATE_PROFILE = """
 UPDATE contacts SET
@@ -53,3 +55,46 @@ async def do_record_profile(
     view = (await contact_views(uow.conn, [contact_id]))[contact_id]
     uow.emit(ContactUpdated(workspace_id=row["workspace_id"], at=uow.now, contact=view))
     return True
+
+
+async def do_correct_contact(
+    uow: UnitOfWork,
+    workspace_id: int,
+    contact_id: int,
+    *,
+    display_name: str | None = None,
+    notes: str | None = None,
+) -> ContactView:
+    """An agent's correction of what the team calls a contact and knows of them (Meta's
+    name and username stay as fetched). Fields left None are kept; no change, no event."""
+    before = await uow.conn.fetchrow(
+        "SELECT display_name, notes FROM contacts WHERE id = $1 AND workspace_id = $2 FOR UPDATE",
+        contact_id,
+        workspace_id,
+    )
+    if before is None:
+        raise NotFound(f"no contact {contact_id} in this workspace")
+    wanted = {"display_name": display_name, "notes": notes}
+    if display_name is not None:
+        wanted["display_name"] = " ".join(display_name.split())
+    changed = {k: v for k, v in wanted.items() if v is not None and v != before[k]}
+    if changed:
+        await uow.conn.execute(
+            "UPDATE contacts SET display_name = coalesce($2, display_name),"
+            " notes = coalesce($3, notes), updated_at = now() WHERE id = $1",
+            contact_id,
+            changed.get("display_name"),
+            changed.get("notes"),
+        )
+    view = (await contact_views(uow.conn, [contact_id]))[contact_id]
+    if changed:
+        uow.audit(
+            "contact.corrected",
+            workspace_id,
+            "contact",
+            contact_id,
+            before={key: before[key] for key in changed},
+            after=changed,
+        )
+        uow.emit(ContactUpdated(workspace_id=workspace_id, at=uow.now, contact=view))
+    return view

@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from wazify.cli import admin, instagram, keys, serve
+from wazify.cli import admin, demo, instagram, keys, serve, worker
 from wazify.cli.common import CliError
 from wazify.lib.errors import AppError
 from wazify.settings import SettingsError
@@ -21,9 +21,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="COMMAND")
     serve.register(verbs)
+    demo.register(verbs)
     admin.register(verbs)
     keys.register(verbs)
     instagram.register(verbs)
+    worker.register(verbs)
     return parser
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -62,3 +65,106 @@ async def account_views(db: Queryable, ids: Sequence[int]) -> dict[int, AccountV
         db, f"SELECT {ACCOUNT_JSON} FROM ig_accounts a WHERE a.id = ANY($1::bigint[])", list(ids)
     )
     return {view.id: view for view in _accounts.decode(data)}
+
+
+# --- The conversations API (lists are keyset-paginated: see wazify.audit.pagination) ---
+
+Cursor = tuple[datetime, int]
+_SEARCH_WORD = re.compile(r"\w")
+
+# A contact matches by its name, its username (also split at dots and underscores, so
+# "martin" finds @alice.martin) and the display name the team gave it.
+CONTACT_SEARCH = """to_tsvector('simple', ct.name || ' ' || ct.username || ' '
+    || regexp_replace(ct.username, '[._]+', ' ', 'g') || ' ' || ct.display_name)"""
+
+
+def search_query(text: str) -> str | None:
+    """A prefix tsquery (every word, each as a prefix: "ali mar" finds "Alice Martin") for
+    to_tsquery('simple', ...), or None when the text has no word to look for. Each word is
+    quoted, so no character of the text can change the query's syntax."""
+    words = [word for word in text.split() if _SEARCH_WORD.search(word)]
+    if not words:
+        return None
+    quoted = ("'" + word.replace("\\", "\\\\").replace("'", "''") + "':*" for word in words)
+    return " & ".join(quoted)
+
+
+@dataclass(frozen=True)
+class ConversationFilter:
+    assignee_id: int | None = None
+    unassigned: bool = False
+    statuses: tuple[str, ...] = ()
+    account_id: int | None = None
+    search: str | None = None  # a tsquery from search_query()
+
+
+async def list_conversations(
+    db: Queryable, workspace_id: int, where: ConversationFilter, before: Cursor | None, limit: int
+) -> list[ConversationView]:
+    """Most recent activity first; `before` is the (last_activity_at, id) of the last item
+    of the previous page."""
+    args: list[object] = [workspace_id]
+
+    def arg(value: object) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    conditions = ["c.workspace_id = $1"]
+    if where.unassigned:
+        conditions.append("c.assignee_id IS NULL")
+    elif where.assignee_id is not None:
+        conditions.append(f"c.assignee_id = {arg(where.assignee_id)}")
+    if where.statuses:
+        conditions.append(f"c.status = ANY({arg(list(where.statuses))}::text[])")
+    if where.account_id is not None:
+        conditions.append(f"c.account_id = {arg(where.account_id)}")
+    if where.search is not None:
+        query = f"to_tsquery('simple', {arg(where.search)})"
+        conditions.append(
+            f"({CONTACT_SEARCH} @@ {query} OR c.id IN (SELECT sm.conversation_id FROM messages"
+            f" sm WHERE sm.workspace_id = $1 AND sm.search @@ {query}))"
+        )
+    if before is not None:
+        conditions.append(f"(c.last_activity_at, c.id) < ({arg(before[0])}, {arg(before[1])})")
+    sql = f"""
+    SELECT coalesce(json_agg(v ORDER BY at DESC, id DESC), '[]')::text FROM (
+        SELECT {conversation_json()} AS v, c.last_activity_at AS at, c.id FROM {CONVERSATION_FROM}
+        WHERE {" AND ".join(conditions)}
+        ORDER BY c.last_activity_at DESC, c.id DESC LIMIT {arg(limit)}) q"""
+    return _conversations.decode((await db.fetchval(sql, *args)).encode())
+
+
+async def get_conversation(
+    db: Queryable, workspace_id: int, conversation_id: int
+) -> ConversationView | None:
+    data = await _json_list(
+        db,
+        f"SELECT {conversation_json()} FROM {CONVERSATION_FROM}"
+        " WHERE c.id = $1 AND c.workspace_id = $2",
+        conversation_id,
+        workspace_id,
+    )
+    found = _conversations.decode(data)
+    return found[0] if found else None
+
+
+MESSAGES_PAGE = f"""
+SELECT coalesce(json_agg(v ORDER BY at DESC, id DESC), '[]')::text FROM (
+    SELECT {message_json("m")} AS v, m.sent_at AS at, m.id FROM messages m
+    WHERE m.conversation_id = $1 AND ($2::timestamptz IS NULL OR (m.sent_at, m.id) < ($2, $3))
+    ORDER BY m.sent_at DESC, m.id DESC LIMIT $4) q
+"""
+
+
+async def list_messages(
+    db: Queryable, conversation_id: int, before: Cursor | None, limit: int
+) -> list[MessageView]:
+    """Newest first; `before` is the (sent_at, id) of the oldest message already loaded."""
+    data = await db.fetchval(
+        MESSAGES_PAGE,
+        conversation_id,
+        before[0] if before else None,
+        before[1] if before else 0,
+        limit,
+    )
+    return _messages.decode(data.encode())

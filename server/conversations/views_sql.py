@@ -20,6 +20,7 @@ def message_json(m: str = "m") -> str:
     'id', {m}.id, 'conversation_id', {m}.conversation_id, 'direction', {m}.direction,
     'kind', {m}.kind, 'source', {m}.source, 'mid', {m}.mid, 'client_id', {m}.client_id,
     'author_id', {m}.author_id, 'text', {m}.text, 'attachments', {m}.attachments,
+    'quick_replies', {m}.quick_replies,
     'reply_to_mid', {m}.reply_to_mid, 'reply_to_story', {m}.reply_to_story,
     'quick_reply_payload', {m}.quick_reply_payload, 'referral', {m}.referral,
     'payload', {m}.payload, 'unsupported', {m}.unsupported, 'standby', {m}.standby,

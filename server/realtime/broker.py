@@ -133,6 +133,7 @@ class RedisBroker(Broker):
             url, socket_connect_timeout=2, health_check_interval=5
         )
         self._reader: asyncio.Task[None] | None = None
+        self._stopping = False
         self.disconnects = 0
 
     async def publish(self, events: Sequence[LoggedEvent]) -> None:
@@ -161,21 +162,28 @@ class RedisBroker(Broker):
             self._reader = asyncio.create_task(self._read_forever(), name="redis-subscriber")
 
     async def stop(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            await asyncio.gather(self._reader, return_exceptions=True)
-            self._reader = None
+        self._stopping = True
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            # redis-py swallows a cancellation that lands while it connects (turning it
+            # into a ConnectionError): ask until the reader has really ended, or stop()
+            # would wait forever (it did: `wazify serve` hung now and then at start).
+            while not reader.done():
+                reader.cancel()
+                await asyncio.wait([reader], timeout=0.2)
         await self._client.aclose()
         await self._subscriber.aclose()
 
     async def _read_forever(self) -> None:
         first = True
-        while True:
+        while not self._stopping:
             try:
                 await self._read_subscription(resubscribed=not first)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
+                if self._stopping:
+                    return
                 self.disconnects += 1
                 log.warning("Redis subscription lost (%s); resubscribing", error)
                 await asyncio.sleep(0.5)
@@ -188,12 +196,17 @@ class RedisBroker(Broker):
             if resubscribed:
                 for handler in self._reconnect_handlers:
                     handler()
-            while True:
+            while not self._stopping:
                 message = await pubsub.get_message(timeout=None)
                 if message is None or message.get("type") != "message":
                     continue
                 if message["channel"] == CHANNEL_BYTES:
-                    self._dispatch(decode_wire(message["data"]))
+                    try:
+                        event = decode_wire(message["data"])
+                    except msgspec.DecodeError:
+                        log.error("undecodable message on %s skipped", CHANNEL)
+                        continue
+                    self._dispatch(event)
                 else:
                     self._dispatch_signal(message["data"])
         finally:
