@@ -1,0 +1,63 @@
+// What an agent does, as calls to the API with the store updated around them. Replies are
+// optimistic: shown at once as pending, replaced by the server's row (matched by client_id).
+
+import { toast } from "./dom.js";
+import { newClientId } from "./format.js";
+import * as S from "./store.js";
+
+export function createActions({ store, api, live }) {
+  const me = () => store.state.me;
+  const attempt = (call, done) => call().then(() => done && toast(done)).catch((error) => error.status !== 401 && toast(error.message, "error"));
+  return {
+    claim: (id) => attempt(() => api.claim(id)),
+    assign: (id, userId) => attempt(() => api.assign(id, userId), "Reassigned"),
+    assignToMe(c) {
+      if (!c) return;
+      if (c.assignee_id == null) return attempt(() => api.claim(c.id), "Assigned to you");
+      if (me().role !== "agent") return attempt(() => api.assign(c.id, me().user.id), "Assigned to you");
+      toast("This conversation is someone else's: ask a supervisor to reassign it.", "error");
+    },
+    unassign: (id) => attempt(() => api.unassign(id), "Unassigned"),
+    setStatus: (id, status, until) => attempt(() => api.setStatus(id, status, until), { resolved: "Resolved", pending: "Snoozed", open: "Reopened" }[status]),
+    typing: (id) => live()?.send({ type: "typing", conversation_id: id }),
+    back: () => (location.hash = "#/inbox"),
+    loadOlder: async (id) => {
+      const history = store.state.histories[id];
+      if (!history?.older) return;
+      try {
+        store.update(S.addHistoryPage, id, await api.messages(id, history.older));
+      } catch (error) {
+        if (error.status !== 401) toast(`Couldn't load earlier messages: ${error.message}`, "error");
+      }
+    },
+    // Shown at once as pending; the server's row replaces it (by client_id) when it comes.
+    // Returns "restore" when the text must go back into the composer (session ended).
+    async send(id, text) {
+      const clientId = newClientId();
+      store.update(S.addLocalMessage, id, { clientId, text, authorId: me().user.id });
+      try {
+        store.update(S.acceptSentMessage, await api.send(id, { text, client_id: clientId }));
+        return "sent";
+      } catch (error) {
+        if (error.status === 401) {
+          store.update(S.dropLocalMessage, id, clientId);
+          return "restore";
+        }
+        store.update(S.failLocalMessage, id, clientId, error.message);
+        return "failed";
+      }
+    },
+    async retry(message) {
+      if (message.local) {
+        store.update(S.dropLocalMessage, message.conversation_id, message.client_id);
+        return this.send(message.conversation_id, message.text);
+      }
+      try {
+        store.update(S.acceptSentMessage, await api.retry(message.conversation_id, message.id));
+      } catch (error) {
+        if (error.status !== 401) toast(`Retry failed: ${error.message}`, "error");
+      }
+    },
+    react: (message, emoji) => attempt(() => api.react(message.conversation_id, message.id, { emoji })),
+  };
+}

@@ -1,0 +1,93 @@
+// HTTP to the server: JSON in and out, the CSRF header on every unsafe request, errors as
+// ApiError with the server's code and message ({"error": {"code", "message", "field"}}).
+// A 401 (session ended) calls the handler the app installs, which shows the sign-in
+// without discarding anything typed.
+
+export class ApiError extends Error {
+  constructor(status, code, message, field) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+const SAFE = new Set(["GET", "HEAD"]);
+
+export function createApi({ fetch = globalThis.fetch.bind(globalThis), base = "" } = {}) {
+  let csrf = null;
+  let onUnauthorized = () => {};
+
+  async function request(method, path, body, { quiet401 = false } = {}) {
+    const headers = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (!SAFE.has(method) && csrf) headers["X-CSRF-Token"] = csrf;
+    let response;
+    try {
+      response = await fetch(base + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: "same-origin",
+      });
+    } catch {
+      throw new ApiError(0, "network", "The server cannot be reached. Check your connection.");
+    }
+    if (response.status === 204) return null;
+    let data = null;
+    try {
+      data = await response.json();
+    } catch {
+      data = null;
+    }
+    if (!response.ok) {
+      const error = data?.error || {};
+      const failure = new ApiError(response.status, error.code || "error", error.message || `The server answered ${response.status}.`, error.field);
+      if (response.status === 401 && !quiet401) onUnauthorized(failure);
+      throw failure;
+    }
+    return data;
+  }
+
+  const enc = encodeURIComponent;
+  const query = (params) => {
+    const pairs = Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== "");
+    return pairs.length ? "?" + pairs.map(([k, v]) => `${enc(k)}=${enc(v)}`).join("&") : "";
+  };
+
+  return {
+    setCsrf(token) {
+      csrf = token;
+    },
+    onUnauthorized(handler) {
+      onUnauthorized = handler;
+    },
+    request,
+    // Auth
+    me: () => request("GET", "/api/v1/me", undefined, { quiet401: true }),
+    login: (email, password, workspace) => request("POST", "/api/v1/auth/login", { email, password, ...(workspace ? { workspace } : {}) }, { quiet401: true }),
+    logout: () => request("POST", "/api/v1/auth/logout", undefined, { quiet401: true }),
+    bootstrap: () => request("GET", "/api/v1/bootstrap"),
+    // Conversations
+    conversations: (params) => request("GET", "/api/v1/conversations" + query(params)),
+    conversation: (id) => request("GET", `/api/v1/conversations/${id}`),
+    messages: (id, cursor) => request("GET", `/api/v1/conversations/${id}/messages` + query({ cursor })),
+    assign: (id, userId) => request("POST", `/api/v1/conversations/${id}/assign`, { user_id: userId }),
+    claim: (id) => request("POST", `/api/v1/conversations/${id}/claim`),
+    unassign: (id) => request("POST", `/api/v1/conversations/${id}/unassign`),
+    setStatus: (id, status, snoozedUntil) => request("POST", `/api/v1/conversations/${id}/status`, { status, ...(snoozedUntil ? { snoozed_until: snoozedUntil } : {}) }),
+    markRead: (id, messageId) => request("POST", `/api/v1/conversations/${id}/read`, messageId ? { message_id: messageId } : undefined),
+    updateContact: (id, fields) => request("PATCH", `/api/v1/contacts/${id}`, fields),
+    // Replies
+    send: (id, body) => request("POST", `/api/v1/conversations/${id}/messages`, body),
+    retry: (id, messageId) => request("POST", `/api/v1/conversations/${id}/messages/${messageId}/retry`),
+    react: (id, messageId, body) => request("POST", `/api/v1/conversations/${id}/messages/${messageId}/reactions`, body),
+    // Administration
+    members: (cursor) => request("GET", "/api/v1/members" + query({ cursor, limit: 200 })),
+    createMember: (body) => request("POST", "/api/v1/members", body),
+    setRole: (userId, role) => request("PATCH", `/api/v1/members/${userId}`, { role }),
+    deactivate: (userId) => request("POST", `/api/v1/members/${userId}/deactivate`),
+    audit: (params) => request("GET", "/api/v1/audit" + query(params)),
+    query,
+  };
+}

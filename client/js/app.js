@@ -1,0 +1,267 @@
+// The app: signs in, loads the snapshot, runs the live stream into the store, routes
+// (#/inbox, #/c/<id>, #/team, #/admin/<tab>) and renders the views from the store.
+
+import { createActions } from "./actions.js";
+import { createApi } from "./api.js";
+import { h, replace, toast } from "./dom.js";
+import { notifyIfMine, updateTitle } from "./notify.js";
+import { installShortcuts } from "./shortcuts.js";
+import { LiveSocket } from "./socket.js";
+import * as S from "./store.js";
+import { createAdminView } from "./views/admin.js";
+import { presenceDot } from "./views/avatar.js";
+import { createConversationView } from "./views/conversation.js";
+import { createInbox } from "./views/inbox.js";
+import { createLogin } from "./views/login.js";
+import { createTeamView } from "./views/team.js";
+
+const api = createApi();
+const store = S.createStore();
+const root = document.getElementById("app");
+let live = null;
+let ui = null;
+
+api.onUnauthorized(() => signedOut(true));
+
+async function start() {
+  try {
+    const me = await api.me();
+    await enter(me);
+  } catch {
+    showLogin(false);
+  }
+}
+
+function showLogin(expired) {
+  ui?.destroy();
+  ui = null;
+  replace(root, createLogin({
+    expired,
+    onSubmit: async (email, password, workspace) => enter(await api.login(email, password, workspace)),
+  }));
+}
+
+function signedOut(expired) {
+  if (!ui) return;
+  live?.stop();
+  live = null;
+  store.update((s) => ({ ...S.initialState(), me: null, connection: s.connection }));
+  showLogin(expired);
+}
+
+async function enter(me) {
+  api.setCsrf(me.csrf_token);
+  store.update((s) => ({ ...S.initialState(), me: me }));
+  const boot = await api.bootstrap();
+  store.update(S.loadBootstrap, boot);
+  ui = createShell(me);
+  replace(root, ui.el);
+  live = new LiveSocket({
+    url: (since) => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/v1/ws?since=${since}`,
+    cursor: () => store.state.cursor,
+    onEvent: (event) => {
+      store.update(S.applyEvent, event);
+      notifyIfMine(store.state, event, ui?.openId());
+      ui?.afterEvent(event);
+    },
+    onFrame: (frame) => store.update(S.applyFrame, frame),
+    onResync: async () => store.update(S.loadBootstrap, await api.bootstrap()),
+    onUnauthorized: () => signedOut(true),
+    onState: (state) => {
+      store.update((s) => ({ ...s, connection: state }));
+      if (state === "live") ui?.announceSelf();
+    },
+    probe: async () => {
+      try {
+        await api.me();
+        return true;
+      } catch (error) {
+        return error.status !== 401;
+      }
+    },
+  });
+  live.start();
+  route();
+}
+
+// Everything after sign-in: top bar, connection banner, the routed page.
+function createShell(me) {
+  const staff = me.role === "admin" || me.role === "supervisor";
+  const banner = h("div", { class: "banner", role: "status", hidden: true });
+  const mePresence = h("span", { class: "me-presence" });
+  const nav = h("nav", { class: "main-nav", "aria-label": "Main" },
+    h("a", { href: "#/inbox", "data-route": "inbox" }, "Inbox"),
+    staff ? h("a", { href: "#/team", "data-route": "team" }, "Team") : null,
+    staff ? h("a", { href: "#/admin/members", "data-route": "admin" }, "Admin") : null);
+  const notifyButton = h("button", { type: "button", class: "link", onclick: askNotifications }, "Notify me");
+  const top = h("header", { class: "topbar" },
+    h("a", { class: "brand", href: "#/inbox" }, "Wazify"), nav,
+    h("div", { class: "me" }, mePresence, h("span", { class: "me-name" }, me.user.name || me.user.email),
+      h("span", { class: "muted" }, ` · ${me.workspace.name}`), notifyButton,
+      h("button", { type: "button", class: "link", onclick: logout }, "Sign out")));
+  const main = h("main", { id: "main" });
+  const el = h("div", { class: "shell" }, h("a", { class: "skip", href: "#main" }, "Skip to content"), top, banner, main);
+
+  const ctx = {
+    store, api,
+    me: () => store.state.me,
+    mergeConversations: (list) => store.update(S.mergeConversations, list),
+    selectedId: () => (page === "conversation" ? conversation.id : null),
+    actions: createActions({ store, api, live: () => live }),
+  };
+  const inbox = createInbox(ctx);
+  const conversation = createConversationView(ctx);
+  const team = createTeamView(ctx);
+  const admin = createAdminView(ctx);
+  const split = h("div", { class: "split" }, inbox.el, h("div", { class: "pane", id: "pane" }, conversation.el));
+  const placeholder = h("div", { class: "placeholder" }, h("p", {}, "Select a conversation."), h("p", { class: "muted" }, "Shortcuts: J / K next and previous, A assign to me, E resolve, / search."));
+  let page = "inbox";
+
+  function renderBanner(state) {
+    const text = {
+      connecting: "Connecting…",
+      reconnecting: "Reconnecting…",
+      offline: "Disconnected. Reconnecting automatically; nothing you missed will be lost.",
+      resyncing: "You were away for long: reloading the inbox…",
+      refused: "The live connection was refused by the server. Reload the page.",
+    }[state.connection];
+    banner.hidden = !text || (state.connection === "connecting" && !state.snapshot);
+    banner.className = `banner banner-${state.connection}`;
+    replace(banner, text || "", state.connection === "offline" ? h("button", { type: "button", class: "link", onclick: () => live?.reconnectNow() }, "Retry now") : null);
+  }
+
+  let frame = 0;
+  function render() {
+    frame = 0;
+    const state = store.state;
+    if (!state.snapshot) return;
+    renderBanner(state);
+    const mine = state.snapshot.team.find((m) => m.user_id === me.user.id);
+    replace(mePresence, presenceDot(mine?.presence || "offline"));
+    if (page === "inbox" || page === "conversation") {
+      inbox.update(state);
+      if (page === "conversation") conversation.update(state);
+    } else if (page === "team") team.update(state);
+    else if (page === "admin") admin.update(state);
+    updateTitle(state);
+  }
+  const unsubscribe = store.subscribe(() => {
+    if (!frame) frame = requestAnimationFrame(render);
+  });
+  const typingSweep = setInterval(() => store.state.typing && Object.keys(store.state.typing).length && render(), 2000);
+  const uninstall = installShortcuts({
+    next: (step) => {
+      const ids = inbox.visibleIds();
+      if (!ids.length) return;
+      const at = ids.indexOf(conversation.id);
+      const target = ids[Math.max(0, Math.min(ids.length - 1, at === -1 ? 0 : at + step))];
+      location.hash = `#/c/${target}`;
+    },
+    assignToMe: () => page === "conversation" && ctx.actions.assignToMe(store.state.known[conversation.id]),
+    resolve: () => page === "conversation" && ctx.actions.setStatus(conversation.id, "resolved"),
+    search: () => inbox.focusSearch(),
+    reply: () => page === "conversation" && conversation.composer.focus(),
+  });
+
+  function onVisibility() {
+    live?.send({ type: "presence", state: document.hidden ? "away" : "online" });
+    if (!document.hidden && page === "conversation") markReadSoon(conversation.id);
+  }
+  document.addEventListener("visibilitychange", onVisibility);
+
+  return {
+    el,
+    openId: () => (page === "conversation" && !document.hidden ? conversation.id : null),
+    show(next, param) {
+      const previous = page === "conversation" ? conversation.id : null;
+      page = next;
+      for (const a of nav.querySelectorAll("a")) a.setAttribute("aria-current", a.dataset.route === (next === "conversation" ? "inbox" : next) ? "page" : "false");
+      if (next === "inbox" || next === "conversation") {
+        replace(main, split);
+        split.classList.toggle("has-conversation", next === "conversation");
+        const pane = split.querySelector("#pane");
+        if (next === "conversation") {
+          conversation.open(param);
+          replace(pane, conversation.el);
+          openConversation(param);
+        } else replace(pane, placeholder);
+      } else if (next === "team") replace(main, team.el);
+      else if (next === "admin") {
+        replace(main, admin.el);
+        admin.show(param);
+      }
+      const now = next === "conversation" ? param : null;
+      if (now !== previous) live?.send({ type: "viewing", conversation_id: now });
+      render();
+    },
+    // After a (re)connect the server knows nothing of this tab: say what it shows.
+    announceSelf() {
+      live?.send({ type: "viewing", conversation_id: page === "conversation" ? conversation.id : null });
+      if (document.hidden) live?.send({ type: "presence", state: "away" });
+      if (page === "conversation") openConversation(conversation.id);
+    },
+    afterEvent(event) {
+      if (page === "conversation" && event.type === "message.created" && event.message.conversation_id === conversation.id && event.message.direction === "in") markReadSoon(conversation.id);
+    },
+    destroy() {
+      unsubscribe();
+      uninstall();
+      clearInterval(typingSweep);
+      conversation.destroy();
+      document.removeEventListener("visibilitychange", onVisibility);
+    },
+  };
+}
+
+// Load what an opened conversation needs; mark it read when the agent is looking.
+async function openConversation(id) {
+  try {
+    if (!store.state.known[id]) store.update(S.mergeConversations, [await api.conversation(id)]);
+    if (!store.state.histories[id]) store.update(S.addHistoryPage, id, await api.messages(id));
+    markReadSoon(id);
+  } catch (error) {
+    if (error.status === 404) {
+      toast("That conversation does not exist in this workspace.", "error");
+      location.hash = "#/inbox";
+    } else if (error.status !== 401) toast(`Couldn't load the conversation: ${error.message}`, "error");
+  }
+}
+
+let readTimer = null;
+function markReadSoon(id) {
+  clearTimeout(readTimer);
+  readTimer = setTimeout(() => {
+    const c = store.state.known[id];
+    if (!document.hidden && c && c.unread_count > 0 && ui?.openId() === id) api.markRead(id).catch(() => {});
+  }, 400);
+}
+
+function askNotifications() {
+  if (!("Notification" in window)) return toast("This browser has no desktop notifications.");
+  Notification.requestPermission().then((answer) => toast(answer === "granted" ? "You'll be notified of new messages in your conversations." : "Notifications stay off."));
+}
+
+async function logout() {
+  try {
+    await api.logout();
+  } finally {
+    live?.stop();
+    live = null;
+    ui?.destroy();
+    ui = null;
+    showLogin(false);
+  }
+}
+
+function route() {
+  if (!ui) return;
+  const parts = location.hash.replace(/^#\/?/, "").split("/");
+  if (parts[0] === "c" && /^\d+$/.test(parts[1] || "")) ui.show("conversation", Number(parts[1]));
+  else if (parts[0] === "team") ui.show("team");
+  else if (parts[0] === "admin") ui.show("admin", parts[1] || "members");
+  else ui.show("inbox");
+}
+
+window.addEventListener("hashchange", route);
+window.addEventListener("online", () => live?.reconnectNow());
+start();

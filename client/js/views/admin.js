@@ -1,0 +1,160 @@
+// Administration: members and roles, connected accounts, quarantined webhooks, the audit log.
+// Each tab loads its list when shown; accounts are live (account.updated events).
+
+import { h, replace, toast } from "../dom.js";
+import { fullTime } from "../format.js";
+
+const TABS = [["members", "Members"], ["accounts", "Accounts"], ["webhooks", "Webhooks"], ["audit", "Audit log"]];
+const ROLES = ["agent", "supervisor", "admin"];
+
+// ctx: {api, store}
+export function createAdminView(ctx) {
+  let tab = "members";
+  const nav = h("nav", { class: "tabs", "aria-label": "Administration" });
+  const body = h("div", { class: "admin-body" });
+  const el = h("section", { class: "page admin", "aria-labelledby": "admin-title" }, h("h1", { id: "admin-title" }, "Administration"), nav, body);
+  let accountsVersion = "";
+
+  function failure(error, what) {
+    if (error.status === 404 || error.status === 405) return h("p", { class: "notice" }, `This server does not offer ${what} yet.`);
+    return h("p", { class: "notice error", role: "alert" }, `Couldn't load ${what}: ${error.message}`);
+  }
+
+  async function members() {
+    replace(body, h("p", {}, "Loading…"));
+    const isAdmin = ctx.store.state.me.role === "admin";
+    let page;
+    try {
+      page = await ctx.api.members();
+    } catch (error) {
+      return replace(body, failure(error, "the member list"));
+    }
+    const rows = page.items.map((m) => h("tr", {},
+      h("td", {}, m.name || "—"), h("td", {}, m.email),
+      h("td", {}, isAdmin && m.active ? h("select", { "aria-label": `Role of ${m.email}`, onchange: (e) => change(() => ctx.api.setRole(m.user_id, e.target.value), `Role of ${m.email} changed`) },
+        ROLES.map((r) => h("option", { value: r, selected: r === m.role }, r))) : m.role),
+      h("td", {}, m.active ? "active" : "deactivated"),
+      h("td", {}, isAdmin && m.active ? h("button", { type: "button", class: "danger", onclick: () => confirm(`Deactivate ${m.email}? Their sessions end now.`) && change(() => ctx.api.deactivate(m.user_id), `${m.email} deactivated`) }, "Deactivate") : "")));
+    const table = h("table", { class: "table" }, h("caption", { class: "visually-hidden" }, "Members"),
+      h("thead", {}, h("tr", {}, ["Name", "Email", "Role", "State", ""].map((t) => h("th", { scope: "col" }, t)))), h("tbody", {}, rows));
+    replace(body, table, isAdmin ? inviteForm() : null);
+  }
+
+  function inviteForm() {
+    const result = h("p", { "aria-live": "polite" });
+    const form = h("form", { class: "card form", onsubmit: async (e) => {
+      e.preventDefault();
+      const data = Object.fromEntries(new FormData(form));
+      const bodyData = { email: data.email, role: data.role, name: data.name };
+      if (data.password) bodyData.password = data.password;
+      try {
+        const created = await ctx.api.createMember(bodyData);
+        if (created.invite_url) replace(result, "Send this one-time link to them: ", h("code", {}, created.invite_url));
+        else { toast(`${data.email} added`); members(); }
+      } catch (error) {
+        replace(result, h("span", { class: "error" }, error.message));
+      }
+    } },
+    h("h2", {}, "Add a member"),
+    h("label", {}, "Email ", h("input", { name: "email", type: "email", required: true, autocomplete: "off" })),
+    h("label", {}, "Name ", h("input", { name: "name" })),
+    h("label", {}, "Role ", h("select", { name: "role" }, ROLES.map((r) => h("option", { value: r }, r)))),
+    h("label", {}, "Password (leave empty to get an invitation link) ", h("input", { name: "password", type: "password", autocomplete: "new-password" })),
+    h("button", { type: "submit", class: "primary" }, "Add"), result);
+    return form;
+  }
+
+  async function change(call, done) {
+    try {
+      await call();
+      toast(done);
+      if (tab === "members") members();
+    } catch (error) {
+      toast(error.message, "error");
+    }
+  }
+
+  function accounts(state) {
+    const isAdmin = state.me.role === "admin";
+    const list = state.snapshot.accounts;
+    const version = JSON.stringify([list, isAdmin]);
+    if (version === accountsVersion) return;
+    accountsVersion = version;
+    const label = { connected: "Connected", reconnect_required: "Reconnect required", disconnected: "Disconnected" };
+    const rows = list.map((a) => h("li", { class: `card account account-${a.status}` },
+      h("strong", {}, `@${a.username}`), a.name ? ` ${a.name}` : "", " ",
+      h("span", { class: `tag tag-${a.status}` }, label[a.status] || a.status),
+      a.status_reason ? h("p", { class: "muted" }, a.status_reason) : null,
+      isAdmin ? h("div", { class: "actions" },
+        a.status !== "connected" ? h("button", { type: "button", class: "primary", onclick: () => connect() }, "Reconnect") : null,
+        a.status !== "disconnected" ? h("button", { type: "button", class: "danger", onclick: () => confirm(`Disconnect @${a.username}? Nothing can be sent from it afterwards.`) && change(() => ctx.api.request("POST", `/api/v1/accounts/${a.id}/disconnect`), `@${a.username} disconnected`) }, "Disconnect") : null) : null));
+    replace(body,
+      list.length ? h("ul", { class: "plain accounts" }, rows) : h("p", {}, "No Instagram account is connected yet."),
+      isAdmin ? h("button", { type: "button", class: "primary", onclick: () => connect() }, "Connect an Instagram account") : null);
+  }
+
+  // Instagram Login: the server answers with Meta's authorisation URL; the browser goes there
+  // and comes back to the server's callback.
+  async function connect() {
+    try {
+      const answer = await ctx.api.request("POST", "/api/v1/accounts/connect");
+      if (answer?.url) location.assign(answer.url);
+    } catch (error) {
+      toast(error.status === 404 ? "Connecting accounts from the browser is not available on this server yet: use `wazify instagram` on the server." : error.message, "error");
+    }
+  }
+
+  async function webhooks() {
+    replace(body, h("p", {}, "Loading…"));
+    let page;
+    try {
+      page = await ctx.api.request("GET", "/api/v1/webhooks/receipts?state=quarantined");
+    } catch (error) {
+      return replace(body, failure(error, "quarantined webhooks"));
+    }
+    const items = page.items || [];
+    replace(body, h("p", { class: "hint" }, "Deliveries that could not be processed are kept here with the reason; replay one after a fix."),
+      items.length ? h("ul", { class: "plain" }, items.map((r) => h("li", { class: "card" },
+        h("strong", {}, `#${r.id}`), " ", h("time", {}, fullTime(r.received_at || r.created_at)), h("p", {}, r.reason || ""),
+        h("button", { type: "button", onclick: () => change(() => ctx.api.request("POST", `/api/v1/webhooks/receipts/${r.id}/replay`), `Receipt ${r.id} queued again`).then(webhooks) }, "Replay")))) : h("p", {}, "No quarantined webhook. All deliveries were processed."));
+  }
+
+  async function audit(cursor, table) {
+    if (!table) replace(body, h("p", {}, "Loading…"));
+    let page;
+    try {
+      page = await ctx.api.audit({ cursor, limit: 50 });
+    } catch (error) {
+      return replace(body, failure(error, "the audit log"));
+    }
+    const tbody = table ? table.tBodies[0] : h("tbody");
+    for (const e of page.items) {
+      tbody.append(h("tr", {}, h("td", {}, fullTime(e.created_at)), h("td", {}, e.actor_label), h("td", {}, h("code", {}, e.action)),
+        h("td", {}, `${e.target_type} ${e.target_id}`), h("td", { class: "muted" }, e.after ? JSON.stringify(e.after) : "")));
+    }
+    if (!table) {
+      table = h("table", { class: "table" }, h("thead", {}, h("tr", {}, ["When", "Who", "Action", "Target", "Details"].map((t) => h("th", { scope: "col" }, t)))), tbody);
+      replace(body, table);
+    }
+    body.querySelector(".more")?.remove();
+    if (page.next_cursor) body.append(h("button", { type: "button", class: "more", onclick: () => audit(page.next_cursor, table) }, "Older entries"));
+  }
+
+  function show(name) {
+    tab = TABS.some(([t]) => t === name) ? name : "members";
+    accountsVersion = "";
+    replace(nav, TABS.map(([t, label]) => h("a", { href: `#/admin/${t}`, "aria-current": t === tab ? "page" : null }, label)));
+    if (tab === "members") members();
+    else if (tab === "webhooks") webhooks();
+    else if (tab === "audit") audit();
+    else accounts(ctx.store.state);
+  }
+
+  return {
+    el,
+    show,
+    update(state) {
+      if (tab === "accounts" && state.snapshot) accounts(state);
+    },
+  };
+}
