@@ -16,6 +16,7 @@ import msgspec
 
 from wazify.actions.inbound_effects import EFFECTS, apply_deferred, apply_effect
 from wazify.actions.inbound_rows import RowDraft, draft_row
+from wazify.actions.outbox import match_overtaking_echoes
 from wazify.actions.uow import UnitOfWork
 from wazify.conversations.queries import conversation_views, message_views
 from wazify.meta.events import NormalizedItem
@@ -98,7 +99,9 @@ async def _insert_rows(
     uow: UnitOfWork, drafts: list[tuple[RowDraft, AccountRef, int]]
 ) -> dict[tuple[int, str], int]:
     """Insert in Meta's time order; returns ids of the rows that were new."""
-    drafts = sorted(drafts, key=lambda entry: entry[0].sent_at)
+    # Meta's time order; ties broken by (account, mid) so that concurrent batches sharing
+    # mids take their index locks in the same order (no deadlock between processors).
+    drafts = sorted(drafts, key=lambda entry: (entry[0].sent_at, entry[1].id, entry[0].mid))
     columns: list[list[object]] = [[] for _ in range(18)]
     for draft, account, conversation_id in drafts:
         values = (
@@ -137,7 +140,8 @@ UPDATE conversations c SET
         WHEN (coalesce((SELECT lm.sent_at FROM messages lm WHERE lm.id = c.last_message_id),
                        '-infinity'), coalesce(c.last_message_id, 0)) < (u.newest_at, u.newest_id)
         THEN u.newest_id ELSE c.last_message_id END,
-    last_activity_at = greatest(c.last_activity_at, u.newest_at),
+    last_activity_at = CASE WHEN c.last_message_id IS NULL THEN u.newest_at
+        ELSE greatest(c.last_activity_at, u.newest_at) END,
     status = CASE WHEN u.reopen THEN 'open' ELSE c.status END,
     snoozed_until = CASE WHEN u.reopen THEN NULL ELSE c.snoozed_until END,
     referral = coalesce(c.referral, u.referral),
@@ -166,8 +170,8 @@ async def _update_conversations(uow: UnitOfWork, inserted: list[tuple[RowDraft, 
             aggregate.unread += 1
             aggregate.customer_at = max(filter(None, [aggregate.customer_at, draft.sent_at]))
         aggregate.newest = max(filter(None, [aggregate.newest, (draft.sent_at, message_id)]))
-        if draft.referral and aggregate.referral is None and draft.from_customer:
-            aggregate.referral = draft.referral
+        if aggregate.referral is None and draft.from_customer:
+            aggregate.referral = draft.attribution
     ordered = sorted(aggregates.items())
     await uow.conn.execute(
         UPDATE_CONVERSATIONS,
@@ -205,18 +209,39 @@ async def do_apply_inbound(
     """Store every item of a batch (items of unknown accounts are filtered out before)."""
     result = InboundResult()
     drafts: list[tuple[RowDraft, AccountRef]] = []
+    effects = [(item, account) for item, account in items if isinstance(item, EFFECTS)]
     seen: set[tuple[int, str]] = set()
     for item, account in items:
         draft = draft_row(item)
         if draft is not None and (account.id, draft.mid) not in seen:
             seen.add((account.id, draft.mid))
             drafts.append((draft, account))
+    await _lock_mids(uow, seen | {(account.id, item.mid) for item, account in effects})
     if drafts:
         await _store_rows(uow, drafts, result)
-    for item, account in items:
-        if isinstance(item, EFFECTS):
-            await apply_effect(uow, item, account.id)
+    for item, account in effects:
+        await apply_effect(uow, item, account.id)
     return result
+
+
+async def _lock_mids(uow: UnitOfWork, keys: set[tuple[int, str]]) -> None:
+    """Hold every (account, mid) of the batch until commit.
+
+    Otherwise an effect and its message applied at once by two processors each miss the
+    other's uncommitted row: the effect is deferred, the message looks for deferred effects
+    before that row commits, and the effect is never applied. The keys are taken in one
+    sorted statement before anything else, so two batches cannot deadlock on them.
+    """
+    if not keys:
+        return
+    ordered = sorted(keys)
+    await uow.conn.execute(
+        "SELECT pg_advisory_xact_lock(k.key) FROM ("
+        " SELECT DISTINCT hashtextextended(a.account_id::text || ':' || a.mid, 0) AS key"
+        " FROM unnest($1::bigint[], $2::text[]) AS a(account_id, mid) ORDER BY 1) AS k",
+        [account_id for account_id, _ in ordered],
+        [mid for _, mid in ordered],
+    )
 
 
 async def _store_rows(
@@ -235,6 +260,10 @@ async def _store_rows(
         (draft, account, conversations[contact])
         for (draft, account), contact in zip(drafts, contact_of, strict=True)
     ]
+    # An echo that overtook the Send API's answer confirms its reply instead of a new row.
+    await match_overtaking_echoes(
+        uow, [(d, a) for d, a, _ in placed if d.direction == "out" and d.source == "instagram_app"]
+    )
     new_ids = await _insert_rows(uow, placed)
     echoes = [(d, a) for d, a, _ in placed if d.direction == "out" and (a.id, d.mid) not in new_ids]
     if echoes:
@@ -242,13 +271,16 @@ async def _store_rows(
     inserted = [
         (d, a, cid, new_ids[(a.id, d.mid)]) for d, a, cid in placed if (a.id, d.mid) in new_ids
     ]
-    if not inserted:
-        return
-    inserted.sort(key=lambda entry: (entry[0].sent_at, entry[3]))
-    await _update_conversations(uow, [(d, cid, mid) for d, _, cid, mid in inserted])
-    await apply_deferred(uow, [(account.id, draft.mid) for draft, account, _, _ in inserted])
-    result.new_message_ids.extend(mid for _, _, _, mid in inserted)
-    await _emit_created(uow, [(d, a.workspace_id, cid, mid) for d, a, cid, mid in inserted], result)
+    if inserted:
+        inserted.sort(key=lambda entry: (entry[0].sent_at, entry[3]))
+        await _update_conversations(uow, [(d, cid, mid) for d, _, cid, mid in inserted])
+        result.new_message_ids.extend(mid for _, _, _, mid in inserted)
+        await _emit_created(
+            uow, [(d, a.workspace_id, cid, mid) for d, a, cid, mid in inserted], result
+        )
+    # Effects that came before their message apply after its message.created. Rows that
+    # existed already count too: a reply learns its mid from the Send API, not from here.
+    await apply_deferred(uow, sorted({(account.id, draft.mid) for draft, account, _ in placed}))
 
 
 async def _emit_created(

@@ -64,6 +64,11 @@ class RowDraft:
         """Customer-authored: counts as unread and opens the reply window."""
         return self.direction == "in" and self.kind in ("message", "postback", "referral")
 
+    @property
+    def attribution(self) -> dict[str, Any] | None:
+        """What the conversation keeps as its source: an ad's referral or an ig.me ref."""
+        return self.payload if self.kind == "referral" else self.referral
+
     def attachments_json(self) -> str:
         return _encode(self.attachments or []).decode()
 

@@ -174,8 +174,11 @@ async def unit_of_work(runtime: Runtime, actor: Actor) -> AsyncIterator[UnitOfWo
     if outer is not None:
         yield outer
         return
-    async with runtime.engine.transaction() as transaction:
-        uow = UnitOfWork(runtime=runtime, actor=actor, conn=transaction.connection)
+    # asyncpg's own pool and transaction (not Piccolo's transaction object, which keeps its
+    # connection when cancelled mid-commit): a cancelled unit always rolls back and
+    # returns its connection.
+    async with runtime.engine.pool.acquire() as connection, connection.transaction():
+        uow = UnitOfWork(runtime=runtime, actor=actor, conn=connection)
         token = _current.set(uow)
         try:
             yield uow

@@ -25,6 +25,8 @@ log = logging.getLogger("wazify.webhooks")
 
 BATCH_SIZE = 200
 IDLE_POLL_SECONDS = 1.0
+# How long stop() lets a round in flight finish before cancelling it.
+STOP_GRACE_SECONDS = 10.0
 TRANSIENT = (
     asyncpg.DeadlockDetectedError,
     asyncpg.SerializationError,
@@ -47,24 +49,35 @@ class WebhookProcessor:
     batch_size: int = BATCH_SIZE
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
+    _stopping: bool = False
 
     def wake(self) -> None:
         self._wake.set()
 
     def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name="webhook-processor")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        """Let the round in flight finish, then stop. Cancelling a round mid-transaction
+        (while the connection begins or commits) would leak its pooled connection, and
+        closing the pool would then wait for it forever."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        await asyncio.wait({self._task}, timeout=STOP_GRACE_SECONDS)
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        self._task = None
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
             self._wake.clear()
+            if self._stopping:
+                return
             try:
                 await self.drain()
             except asyncio.CancelledError:
@@ -79,7 +92,7 @@ class WebhookProcessor:
         while True:
             handled = await self.process_batch()
             total += handled
-            if handled < self.batch_size:
+            if handled < self.batch_size or self._stopping:
                 return total
 
     async def process_batch(self, receipt_ids: list[int] | None = None) -> int:

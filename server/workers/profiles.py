@@ -34,8 +34,11 @@ WHERE a.access_token_enc IS NOT NULL AND a.status = 'connected' AND (
 ORDER BY c.profile_fetched_at NULLS FIRST, c.id
 LIMIT $1
 """
-# Codes that mean "this person's profile is not ours to read": consent, blocked, no such user.
-UNAVAILABLE_CODES = {230, 100, 551}
+# Answers meaning "this person's profile is not ours to read": no consent (230), blocked
+# or no such user (100 with subcode 33: the object cannot be loaded), unavailable (551).
+# A bare 100 is a bad request of ours (a field this API lacks): retried, not final.
+UNAVAILABLE_CODES = {230, 551}
+OBJECT_UNAVAILABLE = (100, 33)
 
 
 @dataclass
@@ -58,6 +61,7 @@ class ProfileFetcher:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
 
     async def _run(self) -> None:
         while True:
@@ -94,10 +98,19 @@ class ProfileFetcher:
             }
             state, error = "fetched", ""
         except GraphError as graph_error:
-            unavailable = graph_error.code in UNAVAILABLE_CODES
+            unavailable = graph_error.code in UNAVAILABLE_CODES or (
+                (graph_error.code, graph_error.subcode) == OBJECT_UNAVAILABLE
+            )
             state = "unavailable" if unavailable else "pending"
             error = str(graph_error)[:300]
         except Exception as failure:  # network trouble: try again after retry_after
             state, error = "pending", f"{type(failure).__name__}: {failure}"[:300]
+        # Shielded: stop() cancels this task, and a transaction cancelled while it begins or
+        # commits never returns its connection to the pool (closing the pool then hangs).
+        await asyncio.shield(self._record(contact_id, state, error, fields))
+
+    async def _record(
+        self, contact_id: int, state: str, error: str, fields: dict[str, str | None]
+    ) -> None:
         async with unit_of_work(self.runtime, ACTOR) as uow:
             await do_record_profile(uow, contact_id, state=state, error=error, **fields)
