@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from wazify.actions.inbound import AccountRef, do_apply_inbound
 from wazify.actions.uow import UnitOfWork
+from wazify.lib.errors import NotFound
 from wazify.meta.events import InboundMessage, NormalizedItem
 from wazify.meta.normalize import classify_body, normalize
 from wazify.meta.payloads import MalformedWebhook, decode_webhook
@@ -99,4 +100,31 @@ async def do_process_receipts(uow: UnitOfWork, receipts: list[tuple[int, bytes]]
     return BatchOutcome(
         new_contact_ids=result.new_contact_ids,
         states={receipt_id: outcome.state for receipt_id, outcome in ordered},
+    )
+
+
+async def do_replay_receipt(uow: UnitOfWork, receipt_id: int, *, workspace_id: int | None) -> None:
+    """Set a processed, ignored or quarantined receipt pending again. With a workspace, only
+    a receipt naming one of its accounts (another's is a 404); without, any (the operator)."""
+    row = await uow.conn.fetchrow(
+        "SELECT state, ig_ids FROM webhook_receipts r WHERE id = $1 AND ($2::bigint IS NULL"
+        " OR EXISTS (SELECT 1 FROM ig_accounts a WHERE a.workspace_id = $2"
+        " AND a.ig_id = ANY (r.ig_ids))) FOR UPDATE",
+        receipt_id,
+        workspace_id,
+    )
+    if row is None:
+        raise NotFound(f"no webhook receipt {receipt_id} for this workspace's accounts")
+    if row["state"] == "pending":
+        return
+    await uow.conn.execute(
+        "UPDATE webhook_receipts SET state = 'pending', reason = '' WHERE id = $1", receipt_id
+    )
+    uow.audit(
+        "webhook.replayed",
+        workspace_id,
+        "webhook_receipt",
+        receipt_id,
+        before={"state": row["state"]},
+        after={"state": "pending"},
     )

@@ -1,0 +1,105 @@
+"""Admins' view of raw webhook receipts: list by state, replay one after a fix.
+
+A receipt belongs to a workspace through the Instagram accounts it names (`ig_ids`), so an
+admin sees the receipts of their own accounts only. Receipts that name no connected account
+(malformed bodies, unknown accounts) are the installation operator's: `wazify webhooks`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Router, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, QueryParameter
+
+from wazify.actions.receipts import do_replay_receipt
+from wazify.actions.uow import unit_of_work
+from wazify.audit.pagination import DEFAULT_LIMIT, check_limit, decode_cursor, page
+from wazify.auth.guards import require_role
+from wazify.auth.principal import Principal
+from wazify.runtime import Runtime
+from wazify.webhooks.service import WebhookPipeline
+
+State = Literal["pending", "processed", "quarantined", "ignored"]
+
+
+class ReceiptView(msgspec.Struct, kw_only=True):
+    id: int
+    state: State
+    reason: str
+    ig_ids: list[str]
+    attempts: int
+    received_at: datetime
+    processed_at: datetime | None
+    body: str  # the raw body as received (UTF-8, invalid bytes replaced)
+
+
+class ReceiptPage(msgspec.Struct, kw_only=True):
+    items: list[ReceiptView]
+    next_cursor: str | None
+
+
+VISIBLE = """
+EXISTS (SELECT 1 FROM ig_accounts a WHERE a.workspace_id = $1 AND a.ig_id = ANY (r.ig_ids))
+"""
+LIST_SQL = f"""
+SELECT id, state, reason, ig_ids, attempts, received_at, processed_at,
+       convert_from(body, 'UTF8') AS body
+FROM webhook_receipts r
+WHERE {VISIBLE} AND ($2::text IS NULL OR r.state = $2)
+  AND ($3::timestamptz IS NULL OR (r.received_at, r.id) < ($3, $4))
+ORDER BY r.received_at DESC, r.id DESC LIMIT $5
+"""
+
+
+def _view(row) -> ReceiptView:
+    return ReceiptView(**dict(row))
+
+
+@get("/webhooks/receipts", guards=[require_role("admin")])
+async def list_receipts(
+    runtime: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+    # `state` is a reserved parameter name in Litestar, hence the alias.
+    receipt_state: Annotated[
+        State | None, QueryParameter(query="state", description="e.g. quarantined")
+    ] = None,
+    cursor: FromQuery[str | None] = None,
+    limit: FromQuery[int] = DEFAULT_LIMIT,
+) -> ReceiptPage:
+    check_limit(limit)
+    before = decode_cursor(cursor)
+    rows = await runtime.engine.pool.fetch(
+        LIST_SQL,
+        principal.workspace_id,
+        receipt_state,
+        before[0] if before else None,
+        before[1] if before else None,
+        limit + 1,
+    )
+    items, next_cursor = page(
+        [_view(row) for row in rows], limit, lambda receipt: (receipt.received_at, receipt.id)
+    )
+    return ReceiptPage(items=items, next_cursor=next_cursor)
+
+
+@post("/webhooks/receipts/{receipt_id:int}/replay", guards=[require_role("admin")], status_code=202)
+async def replay_receipt(
+    receipt_id: FromPath[int],
+    runtime: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+    webhooks: NamedDependency[WebhookPipeline],
+) -> dict[str, object]:
+    """Queue the receipt for processing again (idempotent: stored items are not doubled)."""
+    async with unit_of_work(runtime, principal.actor()) as uow:
+        await do_replay_receipt(uow, receipt_id, workspace_id=principal.workspace_id)
+    webhooks.processor.wake()
+    return {"id": receipt_id, "state": "pending"}
+
+
+receipts_router = Router(
+    path="/api/v1", route_handlers=[list_receipts, replay_receipt], tags=["webhooks"]
+)
