@@ -16,6 +16,7 @@ from wazify.db.tables.inbox import (
     DeferredEffect,
     IgAccount,
     Message,
+    OAuthState,
     Reaction,
     ReadPosition,
 )
@@ -40,6 +41,7 @@ ALL_TABLES = (
     Event,
     AuditEntry,
     WebhookReceipt,
+    OAuthState,
 )
 
 __all__ = [table.__name__ for table in ALL_TABLES] + ["ALL_TABLES"]

@@ -138,3 +138,14 @@ class ReadPosition(Table, tablename="read_positions"):
     workspace_id = BigInt()
     message_id = BigInt(null=True, default=None)
     read_at = Timestamptz(default=TimestamptzNow())
+
+
+class OAuthState(Table, tablename="oauth_states"):
+    """Instagram Login's CSRF state (hashed), bound to one admin session, used once."""
+
+    state_hash = Text(primary_key=True, secret=True)
+    session_hash = Text(secret=True)
+    workspace = ForeignKey(Workspace, db_column_name="workspace_id")
+    user = ForeignKey(User, db_column_name="user_id")
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()

@@ -11,7 +11,7 @@ class Event(Table, tablename="events"):
     workspace_id = BigInt()
     seq = BigInt(primary_key=True)
     type = Text()
-    payload = JSONB()
+    payload = Text()
     audience_user_id = BigInt(null=True, default=None)
     audience_roles = Array(Text(), null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())

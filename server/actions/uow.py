@@ -123,7 +123,7 @@ class UnitOfWork:
             await self.conn.execute(
                 "INSERT INTO events (workspace_id, seq, type, payload, audience_user_id,"
                 " audience_roles, created_at)"
-                " SELECT w, s, t, p::jsonb, u, string_to_array(r, ','), clock_timestamp()"
+                " SELECT w, s, t, p, u, string_to_array(r, ','), clock_timestamp()"
                 " FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[],"
                 " $6::text[]) AS e(w, s, t, p, u, r)",
                 [item.workspace_id for item in logged],
