@@ -33,11 +33,23 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     meta_verify_token: str = ""
     meta_graph_url: str = "https://graph.instagram.com"
     meta_graph_version: str = "v25.0"
+    # Instagram Login: the consent page and the code-exchange endpoint (api.instagram.com).
+    meta_oauth_authorize_url: str = "https://www.instagram.com/oauth/authorize"
+    meta_oauth_token_url: str = "https://api.instagram.com/oauth/access_token"  # noqa: S105
     webhook_max_bytes: int = 5 * 1024 * 1024
     session_idle_minutes: int = 120
     session_absolute_hours: int = 12
     event_retention_days: int = 30
     log_level: str = "INFO"
+    # Replies out: run the sender worker in this process; Meta's per-account rate; how long
+    # a send may take before its outcome is unknown; how long an unknown waits for its echo.
+    send_worker: bool = True
+    send_rate_per_second: int = 100
+    send_timeout_seconds: float = 20.0
+    send_unknown_deadline_seconds: int = 600
+    # Live stream tuning (not read from the environment; tests shorten them).
+    realtime_heartbeat_seconds: float = 15
+    realtime_validate_seconds: float = 3
 
     @property
     def embedded_database(self) -> bool:
@@ -106,6 +118,17 @@ def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | N
     return raw
 
 
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}: must be 1 or 0, got {raw!r}")
+
+
 def _csv(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
 
@@ -139,6 +162,8 @@ def load_settings(
     redis_url = _url(env, "REDIS_URL", ("redis", "rediss", "unix"))
     public_url = _url(env, "WAZIFY_PUBLIC_URL", ("http", "https"))
     graph_url = _url(env, "META_GRAPH_URL", ("http", "https"))
+    authorize_url = _url(env, "META_OAUTH_AUTHORIZE_URL", ("http", "https"))
+    token_url = _url(env, "META_OAUTH_TOKEN_URL", ("http", "https"))
     version = env.get("META_GRAPH_VERSION", "").strip() or "v25.0"
     if not (version.startswith("v") and version[1:].replace(".", "").isdigit()):
         raise SettingsError(f"META_GRAPH_VERSION: must look like v25.0, got {version!r}")
@@ -162,9 +187,17 @@ def load_settings(
         meta_verify_token=env.get("META_VERIFY_TOKEN", "").strip(),
         meta_graph_url=(graph_url or "https://graph.instagram.com").rstrip("/"),
         meta_graph_version=version,
+        meta_oauth_authorize_url=authorize_url or "https://www.instagram.com/oauth/authorize",
+        meta_oauth_token_url=token_url or "https://api.instagram.com/oauth/access_token",
         webhook_max_bytes=_int(env, "WAZIFY_WEBHOOK_MAX_BYTES", 5 * 1024 * 1024, 1024, 100 << 20),
         session_idle_minutes=_int(env, "WAZIFY_SESSION_IDLE_MINUTES", 120, 1, 60 * 24 * 30),
         session_absolute_hours=_int(env, "WAZIFY_SESSION_ABSOLUTE_HOURS", 12, 1, 24 * 90),
         event_retention_days=_int(env, "WAZIFY_EVENT_RETENTION_DAYS", 30, 1, 3650),
         log_level=log_level,
+        send_worker=_flag(env, "WAZIFY_SEND_WORKER", True),
+        send_rate_per_second=_int(env, "WAZIFY_SEND_RATE", 100, 1, 10_000),
+        send_timeout_seconds=float(_int(env, "WAZIFY_SEND_TIMEOUT_SECONDS", 20, 1, 600)),
+        send_unknown_deadline_seconds=_int(
+            env, "WAZIFY_SEND_UNKNOWN_DEADLINE_SECONDS", 600, 1, 7 * 24 * 3600
+        ),
     )

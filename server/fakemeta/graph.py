@@ -1,6 +1,6 @@
 """The fake Graph API: a Litestar app serving Meta's endpoints from a FakeGraphState.
 
-Each area of the API is one controller (profiles now; messages, sender actions, OAuth and
+Each area of the API is one controller (profiles, messages and sender actions; OAuth and
 subscribed_apps later) sharing the state through the `fake` dependency. A thin ASGI layer in
 front of the router records every Graph request and applies injected failures, so new
 areas get both for free, and so do paths that do not exist (they are recorded too).
@@ -27,16 +27,30 @@ from wazify.fakemeta.errors import (
     handle_method_not_allowed,
     handle_not_found,
 )
+from wazify.fakemeta.messages import MessagesController, MessagingControl, WebhookPoster
+from wazify.fakemeta.oauth import OAuthController, SubscribedAppsController
 from wazify.fakemeta.profiles import ProfileController
 from wazify.fakemeta.state import FakeGraphState, RecordedRequest
 
-AREAS: Sequence[type] = (ControlController, ProfileController)
+AREAS: Sequence[type] = (
+    ControlController,
+    MessagingControl,
+    ProfileController,
+    MessagesController,
+    OAuthController,
+    SubscribedAppsController,
+)
 _STARTUP_TIMEOUT_S = 10.0
 
 
 def create_fake_graph(state: FakeGraphState | None = None) -> Litestar:
     """A fresh fake Graph app; pass `state` to share it with the test driving the fake."""
     fake = state if state is not None else FakeGraphState()
+    poster = WebhookPoster()
+
+    async def close_poster() -> None:
+        await poster.aclose()
+
     app = Litestar(
         route_handlers=list(AREAS),
         dependencies={"fake": Provide(lambda: fake, use_cache=True, sync_to_thread=False)},
@@ -45,8 +59,10 @@ def create_fake_graph(state: FakeGraphState | None = None) -> Litestar:
             NotFoundException: handle_not_found,
             MethodNotAllowedException: handle_method_not_allowed,
         },
+        on_shutdown=[close_poster],
     )
     app.state.fake = fake
+    app.state.webhook_poster = poster
     # Litestar middleware only runs for matched routes; wrapping the app's ASGI handler
     # also covers unknown paths, which are worth recording when a client gets one wrong.
     app.asgi_handler = _Gateway(app.asgi_handler, fake)
@@ -71,9 +87,16 @@ class _Gateway:
             await asyncio.sleep(rule.delay)
         failure = failure_response(rule) if rule is not None else None
         if failure is not None:
+            if rule is not None and rule.deliver:
+                # Carried out all the same; only the answer is replaced.
+                await self._app(scope, _replay(body, receive), _discard)
             await _send_response(send, *failure)
             return
         await self._app(scope, _replay(body, receive), send)
+
+
+async def _discard(message: Message) -> None:
+    return None
 
 
 async def _read_body(receive: Receive) -> bytes:

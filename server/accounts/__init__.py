@@ -1,0 +1,1 @@
+"""Connected Instagram accounts: listing, Instagram Login, pasted tokens, disconnect."""

@@ -1,0 +1,257 @@
+"""Instagram connections: connect (or resume), refresh, reconnect required, disconnect.
+
+The network calls (code exchange, /me, subscribed_apps, refresh) happen in the routes and
+the token refresher, outside any transaction; these actions record their results. Tokens
+are stored encrypted under the newest key, bound to the account row (secrets.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from wazify.actions.outbox import do_mark_reconnect_required as _mark_reconnect_required
+from wazify.actions.secrets import ACCESS_TOKEN, secret_context
+from wazify.actions.uow import UnitOfWork
+from wazify.conversations.queries import account_views
+from wazify.lib.errors import Conflict, Invalid, NotFound
+from wazify.realtime.events import AccountUpdated
+from wazify.views import AccountView
+
+OAUTH_STATE_TTL = timedelta(minutes=15)
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What Meta told us about an account being connected (never logged: holds the token)."""
+
+    ig_id: str
+    username: str
+    token: str
+    expires_at: datetime | None
+    name: str = ""
+    picture_url: str | None = None
+    scopes: tuple[str, ...] = ()
+    meta_user_id: str | None = None
+    subscribed: bool = False
+    via: str = "oauth"  # or "token" (pasted)
+
+    def __repr__(self) -> str:
+        return f"Connection(ig_id={self.ig_id!r}, username={self.username!r}, via={self.via!r})"
+
+
+async def do_create_oauth_state(
+    uow: UnitOfWork, *, session_hash: str, workspace_id: int, user_id: int
+) -> str:
+    """A fresh CSRF state for one authorize redirect, bound to the admin's session."""
+    state = secrets.token_urlsafe(32)
+    await uow.conn.execute("DELETE FROM oauth_states WHERE expires_at < now()")
+    await uow.conn.execute(
+        "INSERT INTO oauth_states (state_hash, session_hash, workspace_id, user_id, expires_at)"
+        " VALUES ($1, $2, $3, $4, now() + $5::interval)",
+        _hash(state),
+        session_hash,
+        workspace_id,
+        user_id,
+        OAUTH_STATE_TTL,
+    )
+    return state
+
+
+async def do_consume_oauth_state(
+    uow: UnitOfWork, state: str, *, session_hash: str | None
+) -> Invalid | None:
+    """Use a state once. Returns the error (not raised, so the state is burnt all the same)
+    when it is unknown, already used, expired or another session's; None when it is good."""
+    row = await uow.conn.fetchrow(
+        "DELETE FROM oauth_states WHERE state_hash = $1"
+        " RETURNING session_hash, expires_at > now() AS live",
+        _hash(state or ""),
+    )
+    if row is None:
+        return Invalid(
+            "this Instagram sign-in link was already used or is unknown; start again",
+            code="oauth_state_invalid",
+        )
+    if session_hash is None or row["session_hash"] != session_hash:
+        return Invalid(
+            "this Instagram sign-in was started from another session; start again",
+            code="oauth_state_invalid",
+        )
+    if not row["live"]:
+        return Invalid("this Instagram sign-in took too long; start again", code="oauth_expired")
+    return None
+
+
+async def do_connect_account(
+    uow: UnitOfWork, workspace_id: int, connection: Connection
+) -> AccountView:
+    """Insert the account, or resume the same account of this workspace (history kept)."""
+    ig_id = connection.ig_id.strip()
+    if not ig_id.isdigit():
+        raise Invalid(f"the Instagram account id must be digits, got {ig_id!r}", field="ig_id")
+    existing = await uow.conn.fetchrow(
+        "SELECT id, workspace_id, status FROM ig_accounts WHERE ig_id = $1 FOR UPDATE", ig_id
+    )
+    if existing is not None and existing["workspace_id"] != workspace_id:
+        raise Conflict(
+            f"Instagram account @{connection.username or ig_id} is connected to another"
+            " workspace; disconnect it and delete its data there first",
+            field="ig_id",
+            code="account_in_other_workspace",
+        )
+    username = connection.username.strip().lstrip("@")
+    if existing is None:
+        account_id = await uow.conn.fetchval(
+            "INSERT INTO ig_accounts (workspace_id, ig_id, username) VALUES ($1, $2, $3)"
+            " RETURNING id",
+            workspace_id,
+            ig_id,
+            username,
+        )
+        verb = "account.connected"
+    else:
+        account_id = existing["id"]
+        verb = "account.reconnected"
+    encrypted = uow.runtime.cipher.encrypt(
+        connection.token, secret_context(ACCESS_TOKEN, account_id)
+    )
+    await uow.conn.execute(
+        "UPDATE ig_accounts SET username = $2, name = $3, picture_url = $4,"
+        " access_token_enc = $5, token_expires_at = $6, token_refreshed_at = now(),"
+        " scopes = $7, meta_user_id = coalesce($8, meta_user_id), status = 'connected',"
+        " status_reason = '',"
+        " subscribed_at = CASE WHEN $9 THEN now() ELSE NULL END, updated_at = now()"
+        " WHERE id = $1",
+        account_id,
+        username,
+        connection.name,
+        connection.picture_url,
+        encrypted,
+        connection.expires_at,
+        ",".join(connection.scopes),
+        connection.meta_user_id,
+        connection.subscribed,
+    )
+    uow.audit(
+        verb,
+        workspace_id,
+        "ig_account",
+        account_id,
+        before=None if existing is None else {"status": existing["status"]},
+        after={
+            "ig_id": ig_id,
+            "username": username,
+            "via": connection.via,
+            "scopes": list(connection.scopes),
+            "subscribed": connection.subscribed,
+        },
+    )
+    return await _emit(uow, workspace_id, account_id)
+
+
+async def do_record_refresh(
+    uow: UnitOfWork, account_id: int, *, token: str, expires_at: datetime | None
+) -> bool:
+    """Store a refreshed token (only for a still-connected account)."""
+    encrypted = uow.runtime.cipher.encrypt(token, secret_context(ACCESS_TOKEN, account_id))
+    workspace_id = await uow.conn.fetchval(
+        "UPDATE ig_accounts SET access_token_enc = $2, token_expires_at = $3,"
+        " token_refreshed_at = now(), updated_at = now()"
+        " WHERE id = $1 AND status = 'connected' RETURNING workspace_id",
+        account_id,
+        encrypted,
+        expires_at,
+    )
+    if workspace_id is None:
+        return False
+    uow.audit(
+        "account.token_refreshed",
+        workspace_id,
+        "ig_account",
+        account_id,
+        after={"expires_at": expires_at.isoformat() if expires_at else None},
+    )
+    return True
+
+
+async def do_record_refresh_failure(uow: UnitOfWork, account_id: int, reason: str) -> None:
+    """A refresh that failed for a passing reason (network, 5xx): audited, retried later."""
+    workspace_id = await uow.conn.fetchval(
+        "SELECT workspace_id FROM ig_accounts WHERE id = $1", account_id
+    )
+    if workspace_id is not None:
+        uow.audit(
+            "account.token_refresh_failed",
+            workspace_id,
+            "ig_account",
+            account_id,
+            after={"reason": reason},
+        )
+
+
+async def do_mark_reconnect_required(
+    uow: UnitOfWork, account_id: int, reason: str, *, refresh_failed: bool = False
+) -> bool:
+    """Meta refused the token (190, revoked permission, expired): everyone sees why."""
+    if refresh_failed:
+        await do_record_refresh_failure(uow, account_id, reason)
+    return await _mark_reconnect_required(uow, account_id, reason)
+
+
+async def do_record_subscription(
+    uow: UnitOfWork, account_id: int, *, resubscribed: bool
+) -> AccountView:
+    """The subscription was checked (and re-created when Meta had dropped it)."""
+    workspace_id = await uow.conn.fetchval(
+        "UPDATE ig_accounts SET subscribed_at = CASE WHEN $2 OR subscribed_at IS NULL"
+        " THEN now() ELSE subscribed_at END, updated_at = now() WHERE id = $1"
+        " RETURNING workspace_id",
+        account_id,
+        resubscribed,
+    )
+    if workspace_id is None:
+        raise NotFound(f"no Instagram account {account_id}")
+    if resubscribed:
+        uow.audit("account.resubscribed", workspace_id, "ig_account", account_id)
+    return (await account_views(uow.conn, [account_id]))[account_id]
+
+
+async def do_disconnect_account(
+    uow: UnitOfWork, workspace_id: int, account_id: int, *, unsubscribed: bool
+) -> AccountView:
+    """Stop sending, forget the token; conversations and contacts stay."""
+    before = await uow.conn.fetchval(
+        "SELECT status FROM ig_accounts WHERE id = $1 AND workspace_id = $2 FOR UPDATE",
+        account_id,
+        workspace_id,
+    )
+    if before is None:
+        raise NotFound(f"no Instagram account {account_id} in this workspace")
+    await uow.conn.execute(
+        "UPDATE ig_accounts SET status = 'disconnected', status_reason = 'disconnected by an"
+        " admin', access_token_enc = NULL, token_expires_at = NULL, subscribed_at = NULL,"
+        " updated_at = now() WHERE id = $1",
+        account_id,
+    )
+    uow.audit(
+        "account.disconnected",
+        workspace_id,
+        "ig_account",
+        account_id,
+        before={"status": before},
+        after={"status": "disconnected", "unsubscribed": unsubscribed},
+    )
+    return await _emit(uow, workspace_id, account_id)
+
+
+async def _emit(uow: UnitOfWork, workspace_id: int, account_id: int) -> AccountView:
+    view = (await account_views(uow.conn, [account_id]))[account_id]
+    uow.emit(AccountUpdated(workspace_id=workspace_id, at=uow.now, account=view))
+    return view
