@@ -90,7 +90,16 @@ export function createAdminView(ctx) {
         a.status !== "disconnected" ? h("button", { type: "button", class: "danger", onclick: () => confirm(`Disconnect @${a.username}? Nothing can be sent from it afterwards.`) && change(() => ctx.api.request("POST", `/api/v1/accounts/${a.id}/disconnect`), `@${a.username} disconnected`) }, "Disconnect") : null) : null));
     replace(body,
       list.length ? h("ul", { class: "plain accounts" }, rows) : h("p", {}, "No Instagram account is connected yet."),
-      isAdmin ? h("button", { type: "button", class: "primary", onclick: () => connect() }, "Connect an Instagram account") : null);
+      isAdmin ? h("button", { type: "button", class: "primary", onclick: () => connect() }, "Connect an Instagram account") : null,
+      isAdmin ? h("button", { type: "button", onclick: () => pasteToken() }, "Paste a long-lived token") : null);
+  }
+
+  // For setups where the OAuth redirect cannot reach this server: an admin pastes a token
+  // generated in the App Dashboard; the server identifies the account with it.
+  async function pasteToken() {
+    const token = prompt("Long-lived Instagram access token");
+    if (!token) return;
+    await change(() => ctx.api.request("POST", "/api/v1/accounts/token", { token: token.trim() }), "Account connected");
   }
 
   // Instagram Login: the server answers with Meta's authorisation URL; the browser goes there
@@ -98,7 +107,8 @@ export function createAdminView(ctx) {
   async function connect() {
     try {
       const answer = await ctx.api.request("POST", "/api/v1/accounts/connect");
-      if (answer?.url) location.assign(answer.url);
+      const target = answer?.authorize_url || answer?.url;
+      if (target) location.assign(target);
     } catch (error) {
       toast(error.status === 404 ? "Connecting accounts from the browser is not available on this server yet: use `wazify instagram` on the server." : error.message, "error");
     }
