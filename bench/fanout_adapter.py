@@ -23,7 +23,7 @@ import loadgen  # the shared load generator, which imports this file
 import redis.asyncio as aioredis
 
 from wazify.fakemeta.webhooks import ACCOUNT, body, encode_body, entry, signed, text_message
-from wazify.realtime.broker import CHANNEL, LoggedEvent, encode_wire
+from wazify.realtime.broker import LoggedEvent, channel_names, encode_wire
 
 CONTACT = "7000000000000001"
 
@@ -62,8 +62,9 @@ class WebhookTrigger(loadgen.HttpPost):
 class PublishTrigger:
     """Publishes LoggedEvents with consecutive seqs after the workspace's head."""
 
-    def __init__(self, redis_url: str, workspace_id: int, head: int) -> None:
+    def __init__(self, redis_url: str, workspace_id: int, head: int, namespace: str) -> None:
         self.client = aioredis.Redis.from_url(redis_url)
+        self.channel = channel_names(namespace)[0]
         self.workspace_id, self.seq = workspace_id, head
 
     async def fire(self, eid: str, intended_ns: int) -> None:
@@ -72,7 +73,7 @@ class PublishTrigger:
             {"type": "bench", "seq": self.seq, "workspace_id": self.workspace_id, "id": eid}
         ).encode()
         event = LoggedEvent(self.workspace_id, self.seq, None, None, payload)
-        await self.client.publish(CHANNEL, encode_wire(event))
+        await self.client.publish(self.channel, encode_wire(event))
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -85,6 +86,6 @@ async def setup(args):
     args.cookie = cookie
     args.header.append(f"Origin: {base}")
     if _env("TRIGGER") == "publish":
-        return PublishTrigger(_env("REDIS_URL"), int(_env("WORKSPACE_ID")), seq)
+        return PublishTrigger(_env("REDIS_URL"), int(_env("WORKSPACE_ID")), seq, _env("NAMESPACE"))
     host_port = base.removeprefix("http://")
     return WebhookTrigger(f"http://{host_port}/webhooks/instagram", [], 0, args.post_conns)

@@ -24,6 +24,7 @@ class ProjectServer(Server):
     """`wazify serve` pinned to CPU 0, with an agent to sign in as and a pinned anchor."""
 
     workspace_id = 0
+    installation = ""
 
     def __init__(self) -> None:
         super().__init__(
@@ -55,6 +56,7 @@ class ProjectServer(Server):
         self.workspace_id = await connection.fetchval(
             "SELECT id FROM workspaces WHERE slug = 'main'"
         )
+        self.installation = await connection.fetchval("SELECT id FROM installation")
         await connection.close()
         poster = HttpPoster("127.0.0.1", self.port, "/webhooks/instagram", 1)
         anchor = text_message(ACCOUNT, CONTACT, "anchor", mid="bench-anchor", ts_ms=ANCHOR_MS)
@@ -76,6 +78,7 @@ class ProjectServer(Server):
             "WAZIFY_BENCH_TRIGGER": trigger,
             "WAZIFY_BENCH_REDIS_URL": self.redis_url,
             "WAZIFY_BENCH_WORKSPACE_ID": str(self.workspace_id),
+            "WAZIFY_BENCH_NAMESPACE": self.installation,
         }
 
 

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.support import HttpPoster, cpu_seconds, free_port, percentiles
 from wazify.fakemeta.webhooks import ACCOUNT, body, encode_body, entry, signed, text_message
 from wazify.lib.crypto import generate_key
-from wazify.realtime.broker import CHANNEL, decode_wire
+from wazify.realtime.broker import channel_names, decode_wire
 
 SECRET = "bench-app-secret"
 
@@ -132,6 +132,14 @@ class Server:
                 await asyncio.sleep(0.2)
         raise RuntimeError("the server did not start")
 
+    async def namespace(self) -> str:
+        """The installation id that names the server's Redis channels."""
+        connection = await asyncpg.connect(self.dsn)
+        try:
+            return await connection.fetchval("SELECT id FROM installation") or ""
+        finally:
+            await connection.close()
+
     async def stop(self) -> None:
         if self.process is not None:
             self.process.terminate()
@@ -144,14 +152,15 @@ class Server:
 class PublishWatch:
     """Times each message.created event's arrival on Redis pub/sub, by mid."""
 
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str, namespace: str) -> None:
+        self.channel = channel_names(namespace)[0]
         self.client = aioredis.Redis.from_url(redis_url)
         self.published: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         pubsub = self.client.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(CHANNEL)
+        await pubsub.subscribe(self.channel)
         self._task = asyncio.create_task(self._read(pubsub))
 
     async def _read(self, pubsub) -> None:
@@ -192,7 +201,7 @@ async def run(args: argparse.Namespace) -> dict:
     bodies = make_bodies(unique, args.batch)
     server = Server(args.admin_url, args.redis_url)
     await server.start()
-    watch = PublishWatch(args.redis_url)
+    watch = PublishWatch(args.redis_url, await server.namespace())
     await watch.start()
     poster = HttpPoster("127.0.0.1", server.port, "/webhooks/instagram", args.connections)
     try:

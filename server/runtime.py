@@ -30,6 +30,12 @@ class Runtime:
         await close_engine(self.engine)
 
 
+async def installation_id(engine: PostgresEngine) -> str:
+    """The random id this database got when it was migrated (names its Redis channels)."""
+    value = await engine.pool.fetchval("SELECT id FROM installation LIMIT 1")
+    return value or ""
+
+
 async def open_runtime(
     settings: Settings,
     dsn: str,
@@ -40,11 +46,14 @@ async def open_runtime(
 ) -> Runtime:
     """Connect to the database and the broker; the caller closes the runtime."""
     engine = await open_engine(dsn, max_size=pool_max)
+    if broker is None:
+        namespace = await installation_id(engine) if settings.redis_url else ""
+        broker = create_broker(settings.redis_url, namespace)
     runtime = Runtime(
         settings=settings,
         dsn=dsn,
         engine=engine,
-        broker=broker or create_broker(settings.redis_url),
+        broker=broker,
         cipher=TokenCipher(token_keys),
     )
     await runtime.broker.start()

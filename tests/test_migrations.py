@@ -142,7 +142,8 @@ async def test_every_piccolo_table_selects_all_its_columns(runtime: Runtime) -> 
     # The runtime fixture bound every table to the migrated test database.
     for table in ALL_TABLES:
         rows = await table.select(*table._meta.columns)
-        assert rows == [], table.__name__
+        # Tests start from empty tables, except the installation's one row (its id).
+        assert len(rows) == (1 if table._meta.tablename == "installation" else 0), table.__name__
 
 
 async def test_piccolo_tables_match_the_sql_schema(runtime: Runtime) -> None:

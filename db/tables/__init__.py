@@ -20,7 +20,7 @@ from wazify.db.tables.inbox import (
     Reaction,
     ReadPosition,
 )
-from wazify.db.tables.log import AuditEntry, Event, WebhookReceipt
+from wazify.db.tables.log import AuditEntry, Event, Installation, WebhookReceipt
 
 ALL_TABLES = (
     Workspace,
@@ -42,6 +42,7 @@ ALL_TABLES = (
     AuditEntry,
     WebhookReceipt,
     OAuthState,
+    Installation,
 )
 
 __all__ = [table.__name__ for table in ALL_TABLES] + ["ALL_TABLES"]

@@ -41,3 +41,10 @@ class WebhookReceipt(Table, tablename="webhook_receipts"):
     attempts = Integer(default=0)
     received_at = Timestamptz(default=TimestamptzNow())
     processed_at = Timestamptz(null=True, default=None)
+
+
+class Installation(Table, tablename="installation"):
+    """One row: this installation's random id (names its Redis channels)."""
+
+    id = Text(primary_key=True)
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -18,8 +18,15 @@ import redis.asyncio as aioredis
 log = logging.getLogger("wazify.broker")
 
 CHANNEL = "wazify:events"
-CHANNEL_BYTES = CHANNEL.encode()
 SIGNALS = "wazify:signals"
+
+
+def channel_names(namespace: str = "") -> tuple[str, str]:
+    """(events channel, signals channel). An installation's namespace keeps two Wazify
+    installations sharing one Redis from receiving each other's events."""
+    if not namespace:
+        return CHANNEL, SIGNALS
+    return f"wazify:{namespace}:events", f"wazify:{namespace}:signals"
 
 
 class LoggedEvent(msgspec.Struct, array_like=True, frozen=True):
@@ -123,9 +130,10 @@ class RedisBroker(Broker):
     drained promptly by a task that only decodes and hands over (Redis cuts off a
     subscriber that falls behind)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, namespace: str = "") -> None:
         super().__init__()
         self._url = url
+        self.channel, self.signals = channel_names(namespace)
         self._client = aioredis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
         # The subscriber waits indefinitely for messages: no read timeout, but a periodic
         # PING finds a dead connection.
@@ -140,14 +148,14 @@ class RedisBroker(Broker):
         try:
             async with self._client.pipeline(transaction=False) as pipe:
                 for event in events:
-                    pipe.publish(CHANNEL, encode_wire(event))
+                    pipe.publish(self.channel, encode_wire(event))
                 await pipe.execute()
         except Exception as error:  # the commit stands; clients heal through replay
             log.warning("publish to Redis failed, clients will catch up by replay: %s", error)
 
     async def publish_signal(self, data: bytes) -> None:
         try:
-            await self._client.publish(SIGNALS, data)
+            await self._client.publish(self.signals, data)
         except Exception as error:  # ephemeral: a lost signal is refreshed by the next one
             log.warning("signal publish to Redis failed: %s", error)
 
@@ -192,7 +200,7 @@ class RedisBroker(Broker):
     async def _read_subscription(self, resubscribed: bool) -> None:
         pubsub = self._subscriber.pubsub(ignore_subscribe_messages=True)
         try:
-            await pubsub.subscribe(CHANNEL, SIGNALS)
+            await pubsub.subscribe(self.channel, self.signals)
             if resubscribed:
                 for handler in self._reconnect_handlers:
                     handler()
@@ -200,11 +208,11 @@ class RedisBroker(Broker):
                 message = await pubsub.get_message(timeout=None)
                 if message is None or message.get("type") != "message":
                     continue
-                if message["channel"] == CHANNEL_BYTES:
+                if message["channel"] == self.channel.encode():
                     try:
                         event = decode_wire(message["data"])
                     except msgspec.DecodeError:
-                        log.error("undecodable message on %s skipped", CHANNEL)
+                        log.error("undecodable message on %s skipped", self.channel)
                         continue
                     self._dispatch(event)
                 else:
@@ -213,5 +221,5 @@ class RedisBroker(Broker):
             await pubsub.aclose()
 
 
-def create_broker(redis_url: str | None) -> Broker:
-    return RedisBroker(redis_url) if redis_url else InProcessBroker()
+def create_broker(redis_url: str | None, namespace: str = "") -> Broker:
+    return RedisBroker(redis_url, namespace) if redis_url else InProcessBroker()
