@@ -48,7 +48,7 @@ class Connection:
 
     def offer(self, event: LoggedEvent) -> None:
         """An event from the hub, in sequence order. Buffered while replay is running."""
-        if self.closed:
+        if self.closing:
             return
         if self.replaying:
             if len(self._buffer) >= self.queue_limit:
@@ -76,8 +76,16 @@ class Connection:
         for event in buffered:
             self._consider(event)
 
+    @property
+    def closing(self) -> bool:
+        """A close was asked for (or done): nothing more may be queued."""
+        return self.closed or self._close is not None
+
     def push(self, data: bytes) -> None:
-        if self.closed:
+        # Once a close is pending nothing more is queued: after a slow-consumer close the
+        # queue was cleared, and a frame sent after that gap would move the client's cursor
+        # past events it never got (its resume would then skip them).
+        if self.closing:
             return
         if len(self._queue) >= self.queue_limit:
             self.close_later(CLOSE_SLOW_CONSUMER, "too far behind: resume from your last seq")

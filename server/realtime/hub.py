@@ -20,6 +20,7 @@ from wazify.realtime.replay import fetch_events, workspace_heads
 from wazify.runtime import Runtime
 
 log = logging.getLogger("wazify.hub")
+FILL_RETRY_SECONDS = 0.5
 
 
 class Hub:
@@ -29,6 +30,7 @@ class Hub:
         self._heads: dict[int, int] = {}  # highest seq handed over in order, per workspace
         self._pending: dict[int, dict[int, LoggedEvent]] = {}
         self._filling: set[int] = set()
+        self._starting: dict[int, asyncio.Future[None]] = {}  # head being read, per workspace
         self._tasks: set[asyncio.Task[None]] = set()
 
     def attach(self) -> None:
@@ -42,14 +44,34 @@ class Hub:
     # Registration -----------------------------------------------------------------------
 
     async def register(self, connection: Connection) -> None:
-        """Subscribe a connection before its replay starts (nothing falls between)."""
+        """Subscribe a connection before its replay starts (nothing falls between).
+
+        Returns once the hub knows where the workspace's live stream starts: the hub's head
+        is then at most the head the connection's replay reads next, so every later event
+        reaches the connection live. (A second socket must wait for a first one's head
+        query too: were that query to read a later head than its replay, the events in
+        between would be neither replayed nor handed over.)
+        """
         workspace_id = connection.workspace_id
-        first = workspace_id not in self.connections
         self.connections.setdefault(workspace_id, set()).add(connection)
-        if first and workspace_id not in self._heads:
-            heads = await workspace_heads(self.runtime.engine.pool, [workspace_id])
-            self._heads.setdefault(workspace_id, heads.get(workspace_id, 0))
-            self._advance(workspace_id)
+        while workspace_id not in self._heads and connection in self.connections.get(
+            workspace_id, ()
+        ):
+            starting = self._starting.get(workspace_id)
+            if starting is not None:
+                await asyncio.shield(starting)
+                continue
+            starting = asyncio.get_running_loop().create_future()
+            self._starting[workspace_id] = starting
+            try:
+                heads = await workspace_heads(self.runtime.engine.pool, [workspace_id])
+                if workspace_id in self.connections:
+                    self._heads[workspace_id] = heads.get(workspace_id, 0)
+                    self._advance(workspace_id)
+            finally:
+                # Waiters look again: on a failure the next of them reads the head itself.
+                del self._starting[workspace_id]
+                starting.set_result(None)
 
     def unregister(self, connection: Connection) -> None:
         workspace_id = connection.workspace_id
@@ -79,6 +101,8 @@ class Hub:
         pending = self._pending.get(workspace_id)
         if head is None or not pending:
             return
+        for seq in [seq for seq in pending if seq <= head]:
+            del pending[seq]  # handed over already (published while the head was read)
         connections = self.connections.get(workspace_id, ())
         while head + 1 in pending:
             head += 1
@@ -101,6 +125,7 @@ class Hub:
         except Exception as error:
             log.warning("could not read missing events of workspace %s: %s", workspace_id, error)
             events = []
+            await asyncio.sleep(FILL_RETRY_SECONDS)  # then _advance tries again
         finally:
             self._filling.discard(workspace_id)
         if workspace_id not in self.connections:

@@ -51,9 +51,15 @@ _signal_encoder = msgspec.msgpack.Encoder()
 
 class Realtime:
     def __init__(
-        self, runtime: Runtime, *, heartbeat_seconds: float = 15, validate_seconds: float = 3
+        self,
+        runtime: Runtime,
+        *,
+        heartbeat_seconds: float = 15,
+        validate_seconds: float = 3,
+        queue_limit: int = 2000,
     ) -> None:
         self.runtime = runtime
+        self.queue_limit = queue_limit  # frames a socket may have waiting before 4008
         self.hub = Hub(runtime)
         self.presence = PresenceTable(ttl=max(45.0, heartbeat_seconds * 3))
         self.process = secrets.token_hex(6)
@@ -89,7 +95,10 @@ class Realtime:
                 log.exception("periodic realtime work failed")
 
     async def heartbeat(self) -> None:
-        await self.hub.check_heads()
+        try:
+            await self.hub.check_heads()
+        except Exception as error:  # the database is away: still beat, report and expire
+            log.warning("could not check the workspaces' heads: %s", error)
         for connection in self.hub.all_connections():
             if not connection.replaying:
                 connection.push(encode_frame(Heartbeat(watermark=connection.considered)))

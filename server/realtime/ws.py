@@ -35,9 +35,11 @@ from wazify.realtime.protocol import (
 )
 from wazify.realtime.replay import check_cursor, replay
 from wazify.realtime.service import Realtime
+from wazify.workers.sender_actions import notify_typing, notify_viewing
 
 log = logging.getLogger("wazify.ws")
 TYPING_MIN_INTERVAL = 1.0  # seconds between typing signals from one socket
+CLOSE_TIMEOUT = 10.0  # seconds the writer gets to deliver a final frame and the close
 
 
 def _origin_allowed(socket: WebSocket, public_url: str) -> bool:
@@ -87,13 +89,17 @@ async def _serve(socket: WebSocket, realtime: Realtime, principal: Principal, si
         with contextlib.suppress(Exception):
             await socket.close(code=code, reason=reason)
 
-    connection = Connection(principal, socket.send_text, close)
-    await realtime.hub.register(connection)  # subscribe first, then replay
+    connection = Connection(principal, socket.send_text, close, queue_limit=realtime.queue_limit)
     writer = asyncio.create_task(connection.write_forever())
     try:
+        await realtime.hub.register(connection)  # subscribe first, then replay
         if await _catch_up(socket, realtime, connection, since):
             await realtime.report_presence(connection.workspace_id, connection.user_id)
             await _read_client_frames(socket, realtime, connection)
+        else:
+            # A resync (or a close asked for during replay): let the writer send what is
+            # queued and the close code, rather than cancelling it with the frame unsent.
+            await asyncio.wait([writer], timeout=CLOSE_TIMEOUT)
     except WebSocketDisconnect:
         pass
     finally:
@@ -126,6 +132,8 @@ async def _catch_up(
     async for _, payload in replay(
         pool, connection.workspace_id, since, head, principal.user_id, principal.role
     ):
+        if connection.closing:  # revoked meanwhile: the writer closes with its code
+            return False
         await socket.send_text(payload)
     connection.finish_replay(head)
     connection.push(encode_frame(Ready(seq=head)))
@@ -150,9 +158,11 @@ async def _read_client_frames(
             if time.monotonic() - last_typing >= TYPING_MIN_INTERVAL:
                 last_typing = time.monotonic()
                 await realtime.send_typing(connection, frame.conversation_id)
+                notify_typing(realtime.runtime, connection.workspace_id, frame.conversation_id)
         elif isinstance(frame, ClientViewing | ClientPresence):
             if isinstance(frame, ClientViewing):
                 connection.viewing = frame.conversation_id
+                notify_viewing(realtime.runtime, connection.workspace_id, frame.conversation_id)
             else:
                 connection.presence = frame.state
             await realtime.report_presence(connection.workspace_id, connection.user_id)

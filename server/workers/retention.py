@@ -1,0 +1,111 @@
+"""Event retention: delete logged events older than `settings.event_retention_days`.
+
+The log is what lets a client resume; past the retention a cursor is answered with a resync
+(the client reloads the snapshot), never a partial replay. That check (realtime.replay)
+compares a cursor with the oldest event kept, so the sweeper only ever deletes a *prefix*
+of each workspace's sequence: everything below the first event still within the retention.
+A gap in the middle of the log would turn into a silent partial replay.
+
+Deletes run in batches, each its own short transaction, so a large backlog (the first sweep
+after an upgrade, a long retention cut short) never holds locks or bloats one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+
+from wazify.runtime import Runtime
+
+log = logging.getLogger("wazify.retention")
+
+BATCH = 5000
+INTERVAL_SECONDS = 3600.0
+
+# The first event of the workspace still within the retention (everything below goes).
+FIRST_KEPT_SQL = """
+SELECT seq FROM events WHERE workspace_id = $1 AND created_at >= $2 ORDER BY seq LIMIT 1
+"""
+OLDEST_SQL = """
+SELECT seq, created_at FROM events WHERE workspace_id = $1 ORDER BY seq LIMIT 1
+"""
+LAST_SQL = "SELECT max(seq) FROM events WHERE workspace_id = $1"
+DELETE_SQL = "DELETE FROM events WHERE workspace_id = $1 AND seq >= $2 AND seq <= $3"
+
+
+class EventRetentionSweeper:
+    """Periodically deletes expired events: `start()` / `stop()`, or `sweep()` once."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        interval_seconds: float = INTERVAL_SECONDS,
+        batch: int = BATCH,
+    ) -> None:
+        self.runtime = runtime
+        self.interval_seconds = interval_seconds
+        self.batch = batch
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def retention(self) -> timedelta:
+        return timedelta(days=self.runtime.settings.event_retention_days)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="event-retention")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                deleted = await self.sweep()
+                if deleted:
+                    log.info("deleted %d events older than the retention", deleted)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the database is away: try again next round
+                log.warning("event retention sweep failed: %s", error)
+            await asyncio.sleep(self.interval_seconds)
+
+    async def sweep(self, now: datetime | None = None) -> int:
+        """Delete every workspace's events older than the retention; returns the count."""
+        pool = self.runtime.engine.pool
+        cutoff = (now or await pool.fetchval("SELECT now()")) - self.retention
+        workspaces = [
+            row["workspace_id"]
+            for row in await pool.fetch("SELECT workspace_id FROM workspace_counters ORDER BY 1")
+        ]
+        deleted = 0
+        for workspace_id in workspaces:
+            deleted += await self._sweep_workspace(workspace_id, cutoff)
+        return deleted
+
+    async def _sweep_workspace(self, workspace_id: int, cutoff: datetime) -> int:
+        pool = self.runtime.engine.pool
+        oldest = await pool.fetchrow(OLDEST_SQL, workspace_id)
+        if oldest is None or oldest["created_at"] >= cutoff:
+            return 0  # the common case: one index probe per workspace
+        first_kept = await pool.fetchval(FIRST_KEPT_SQL, workspace_id, cutoff)
+        through = (
+            first_kept - 1
+            if first_kept is not None
+            else await pool.fetchval(LAST_SQL, workspace_id)
+        )
+        deleted = 0
+        low = oldest["seq"]
+        while low <= through:
+            high = min(through, low + self.batch - 1)
+            status = await pool.execute(DELETE_SQL, workspace_id, low, high)
+            deleted += int(status.rsplit(" ", 1)[1])
+            low = high + 1
+        return deleted

@@ -1,0 +1,184 @@
+"""Convergence, in Zulip's style, for every action there is: take a bootstrap, run the
+action, apply the events it emitted (those the member may see) to the old bootstrap with the
+reference reducer, and compare with a fresh bootstrap. A disagreement means an event lacks
+what a client needs, or the reducer (the semantics clients implement) is wrong."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import httpx
+import pytest
+
+from tests.support.http import make_client, running
+from tests.support.reducer import comparable, reduce
+from tests.support.world import Member
+from tests.webhooks.conftest import SYSTEM, deliver
+from tests.webhooks.test_cases import CASES
+from wazify.actions.accounts import do_register_account
+from wazify.actions.uow import unit_of_work
+from wazify.actions.workspaces import do_create_workspace
+from wazify.app import create_app
+from wazify.fakemeta.webhooks import ACCOUNT, ACCOUNT_B, ALL_CASES, CONTACT, CONTACT_B, TS_MS
+from wazify.runtime import Runtime
+
+VISIBLE_SQL = """
+SELECT payload::text FROM events
+WHERE workspace_id = $1 AND seq > $2 AND seq <= $3
+  AND (audience_user_id IS NULL OR audience_user_id = $4)
+  AND (audience_roles IS NULL OR $5 = ANY (audience_roles))
+ORDER BY seq
+"""
+
+
+@pytest.fixture(scope="module")
+async def app_client(settings, shared_runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    """One app for the module (building one costs a few tenths of a second)."""
+    app = create_app(settings, runtime=shared_runtime)
+    async with running(app), make_client(app) as http:
+        yield http
+
+
+@pytest.fixture
+def client(app_client: httpx.AsyncClient, runtime: Runtime) -> httpx.AsyncClient:
+    return app_client  # after `runtime` emptied the tables
+
+
+@pytest.fixture
+async def admin(runtime: Runtime, world) -> Member:
+    """An admin of a workspace with the fake Meta's two accounts registered."""
+    async with unit_of_work(runtime, SYSTEM) as uow:
+        workspace_id = await do_create_workspace(uow, "shop")
+        await do_register_account(uow, workspace_id, ig_id=ACCOUNT, username="shop")
+        await do_register_account(uow, workspace_id, ig_id=ACCOUNT_B, username="shop2")
+    return await world.member(workspace_id, "admin@example.com", "admin")
+
+
+async def bootstrap(client: httpx.AsyncClient, member: Member) -> dict:
+    response = await client.get("/api/v1/bootstrap", headers=member.headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def converges(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    member: Member,
+    action: Callable[[], Awaitable[object]],
+) -> list[dict]:
+    """Run `action` between two bootstraps; the member's events must bridge them."""
+    before = await bootstrap(client, member)
+    await action()
+    after = await bootstrap(client, member)
+    rows = await runtime.engine.pool.fetch(
+        VISIBLE_SQL, member.workspace_id, before["seq"], after["seq"], member.user_id, member.role
+    )
+    events = [json.loads(row["payload"]) for row in rows]
+    assert comparable(reduce(before, events)) == comparable(after), [e["type"] for e in events]
+    return events
+
+
+@pytest.mark.parametrize("name", sorted(ALL_CASES))
+async def test_webhook_ingest_converges(name: str, client, runtime, admin) -> None:
+    case = CASES[name]
+    steps = [ALL_CASES[b]() if isinstance(b, str) else b() for b in case.before]
+    steps.append(ALL_CASES[name]())
+    emitted: list[str] = []
+    for body in steps:
+        events = await converges(client, runtime, admin, lambda b=body: deliver(client, runtime, b))
+        emitted = [event["type"] for event in events]
+    assert emitted == case.events  # the case's own events were part of the check
+
+
+async def test_the_same_delivery_twice_converges_and_emits_nothing(client, runtime, admin) -> None:
+    body = ALL_CASES["batch_multi_entry"]()
+    await converges(client, runtime, admin, lambda: deliver(client, runtime, body))
+    events = await converges(client, runtime, admin, lambda: deliver(client, runtime, body))
+    assert events == []
+
+
+async def test_member_actions_converge(client, runtime, admin, world) -> None:
+    created: dict = {}
+
+    async def create() -> None:
+        response = await client.post(
+            "/api/v1/members",
+            json={
+                "email": "Alice@Example.com",
+                "role": "agent",
+                "name": "Alice",
+                "password": "a long enough password",
+            },
+            headers=admin.headers,
+        )
+        assert response.status_code == 201, response.text
+        created.update(response.json()["member"])
+
+    async def promote() -> None:
+        response = await client.patch(
+            f"/api/v1/members/{created['user_id']}",
+            json={"role": "supervisor"},
+            headers=admin.headers,
+        )
+        assert response.status_code == 200, response.text
+
+    async def deactivate() -> None:
+        response = await client.post(
+            f"/api/v1/members/{created['user_id']}/deactivate", headers=admin.headers
+        )
+        assert response.status_code == 200, response.text
+
+    assert [e["type"] for e in await converges(client, runtime, admin, create)] == [
+        "member.updated"
+    ]
+    for action in (promote, deactivate):
+        events = await converges(client, runtime, admin, action)
+        assert [e["type"] for e in events] == ["member.updated"]
+    # A member seen from another member's bootstrap converges as well.
+    lead = await world.member(admin.workspace_id, "lead@example.com", "supervisor")
+    bob = await world.member(admin.workspace_id, "bob@example.com", "agent")
+
+    async def demote() -> None:
+        response = await client.patch(
+            f"/api/v1/members/{lead.user_id}", json={"role": "agent"}, headers=admin.headers
+        )
+        assert response.status_code == 200, response.text
+
+    await converges(client, runtime, bob, demote)
+
+
+async def test_account_registration_converges(client, runtime, admin, world) -> None:
+    agent = await world.member(admin.workspace_id, "alice@example.com", "agent")
+
+    async def register() -> None:
+        async with unit_of_work(runtime, SYSTEM) as uow:
+            await do_register_account(
+                uow, admin.workspace_id, ig_id="17841400000000001", username="@third"
+            )
+
+    events = await converges(client, runtime, agent, register)
+    assert [e["type"] for e in events] == ["account.updated"]
+
+
+async def test_conversations_within_one_second_keep_their_order(client, runtime, admin) -> None:
+    """Timestamps with and without a fraction of a second sort as times, not as text."""
+    first = ALL_CASES["message_text"]()  # at a whole second
+    second = ALL_CASES["message_text"](account=ACCOUNT_B, contact=CONTACT_B, ts_ms=TS_MS + 500)
+    await converges(client, runtime, admin, lambda: deliver(client, runtime, first))
+    await converges(client, runtime, admin, lambda: deliver(client, runtime, second))
+    conversations = (await bootstrap(client, admin))["conversations"]
+    assert [c["contact"]["igsid"] for c in conversations] == [CONTACT_B, CONTACT]
+
+
+async def test_a_change_to_the_viewer_converges(client, runtime, admin, world) -> None:
+    lead = await world.member(admin.workspace_id, "lead@example.com", "supervisor")
+
+    async def demote() -> None:
+        response = await client.patch(
+            f"/api/v1/members/{lead.user_id}", json={"role": "agent"}, headers=admin.headers
+        )
+        assert response.status_code == 200, response.text
+
+    await converges(client, runtime, lead, demote)
+    assert (await bootstrap(client, lead))["me"]["role"] == "agent"
