@@ -115,6 +115,10 @@ class Broker:
     async def publish_signal(self, data: bytes) -> None:
         raise NotImplementedError
 
+    async def publish_signals(self, datas: Sequence[bytes]) -> None:
+        for data in datas:
+            await self.publish_signal(data)
+
 
 class InProcessBroker(Broker):
     async def publish(self, events: Sequence[LoggedEvent]) -> None:
@@ -154,8 +158,14 @@ class RedisBroker(Broker):
             log.warning("publish to Redis failed, clients will catch up by replay: %s", error)
 
     async def publish_signal(self, data: bytes) -> None:
+        await self.publish_signals([data])
+
+    async def publish_signals(self, datas: Sequence[bytes]) -> None:
         try:
-            await self._client.publish(self.signals, data)
+            async with self._client.pipeline(transaction=False) as pipe:
+                for data in datas:
+                    pipe.publish(self.signals, data)
+                await pipe.execute()
         except Exception as error:  # ephemeral: a lost signal is refreshed by the next one
             log.warning("signal publish to Redis failed: %s", error)
 

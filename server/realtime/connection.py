@@ -12,19 +12,29 @@ import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from wazify.auth.principal import Principal
 from wazify.realtime.broker import LoggedEvent
 from wazify.realtime.protocol import CLOSE_SLOW_CONSUMER
 
-SendText = Callable[[str], Awaitable[None]]
+# An ASGI "websocket.send" message. The hub builds one per event and every connection
+# queues that same dict: the event is decoded once, however many sockets it goes to.
+Frame = dict[str, Any]
+Send = Callable[[Frame], Awaitable[None]]
+
+
+def text_frame(data: bytes) -> Frame:
+    return {"type": "websocket.send", "text": data.decode()}
+
+
 Close = Callable[[int, str], Awaitable[None]]
 
 
 @dataclass(eq=False)
 class Connection:
     principal: Principal
-    send_text: SendText
+    send: Send
     close_socket: Close
     queue_limit: int = 2000
     considered: int = 0
@@ -33,8 +43,8 @@ class Connection:
     viewing: int | None = None
     active_since_check: bool = False
     closed: bool = False
-    _queue: deque[bytes] = field(default_factory=deque)
-    _buffer: list[LoggedEvent] = field(default_factory=list)
+    _queue: deque[Frame] = field(default_factory=deque)
+    _buffer: list[tuple[LoggedEvent, Frame | None]] = field(default_factory=list)
     _wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     _close: tuple[int, str] | None = None
 
@@ -46,19 +56,20 @@ class Connection:
     def user_id(self) -> int:
         return self.principal.user_id
 
-    def offer(self, event: LoggedEvent) -> None:
-        """An event from the hub, in sequence order. Buffered while replay is running."""
+    def offer(self, event: LoggedEvent, frame: Frame | None = None) -> None:
+        """An event from the hub, in sequence order (with its prepared frame). Buffered
+        while replay is running."""
         if self.closing:
             return
         if self.replaying:
             if len(self._buffer) >= self.queue_limit:
                 self.close_later(CLOSE_SLOW_CONSUMER, "too far behind: resume from your last seq")
                 return
-            self._buffer.append(event)
+            self._buffer.append((event, frame))
             return
-        self._consider(event)
+        self._consider(event, frame)
 
-    def _consider(self, event: LoggedEvent) -> None:
+    def _consider(self, event: LoggedEvent, frame: Frame | None) -> None:
         if event.seq <= self.considered:
             return  # already sent by replay, or a duplicate publish
         self.considered = event.seq
@@ -66,15 +77,15 @@ class Connection:
             return
         if event.audience_roles is not None and self.principal.role not in event.audience_roles:
             return
-        self.push(event.payload)
+        self._enqueue(frame or text_frame(event.payload))
 
     def finish_replay(self, replayed_through: int) -> None:
         """Replay sent everything through `replayed_through`; release what arrived live."""
         self.considered = max(self.considered, replayed_through)
         buffered, self._buffer = self._buffer, []
         self.replaying = False
-        for event in buffered:
-            self._consider(event)
+        for event, frame in buffered:
+            self._consider(event, frame)
 
     @property
     def closing(self) -> bool:
@@ -82,6 +93,10 @@ class Connection:
         return self.closed or self._close is not None
 
     def push(self, data: bytes) -> None:
+        """Queue one of the protocol's own frames (heartbeat, signals, errors)."""
+        self._enqueue(text_frame(data))
+
+    def _enqueue(self, frame: Frame) -> None:
         # Once a close is pending nothing more is queued: after a slow-consumer close the
         # queue was cleared, and a frame sent after that gap would move the client's cursor
         # past events it never got (its resume would then skip them).
@@ -90,7 +105,7 @@ class Connection:
         if len(self._queue) >= self.queue_limit:
             self.close_later(CLOSE_SLOW_CONSUMER, "too far behind: resume from your last seq")
             return
-        self._queue.append(data)
+        self._queue.append(frame)
         self._wakeup.set()
 
     def close_later(self, code: int, reason: str) -> None:
@@ -108,7 +123,7 @@ class Connection:
                 await self._wakeup.wait()
                 self._wakeup.clear()
                 while self._queue:
-                    await self.send_text(self._queue.popleft().decode())
+                    await self.send(self._queue.popleft())
                 if self._close is not None:
                     code, reason = self._close
                     self.closed = True

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Sequence
 
 from wazify.realtime.broker import LoggedEvent
-from wazify.realtime.connection import Connection
+from wazify.realtime.connection import Connection, text_frame
 from wazify.realtime.replay import fetch_events, workspace_heads
 from wazify.runtime import Runtime
 
@@ -107,8 +107,9 @@ class Hub:
         while head + 1 in pending:
             head += 1
             event = pending.pop(head)
+            frame = text_frame(event.payload)  # decoded once for every socket
             for connection in connections:
-                connection.offer(event)
+                connection.offer(event, frame)
         self._heads[workspace_id] = head
         if pending:
             self._fill(workspace_id, head, min(pending) - 1)

@@ -65,6 +65,8 @@ class Realtime:
         self.process = secrets.token_hex(6)
         self.heartbeat_seconds = heartbeat_seconds
         self.validate_seconds = validate_seconds
+        self._dirty: set[tuple[int, int]] = set()
+        self._flusher: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
@@ -76,9 +78,10 @@ class Realtime:
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        tasks = [*self._tasks, *([self._flusher] if self._flusher else [])]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         self.hub.detach()
         self.runtime.broker.remove_signal_handler(self.on_signal)
         for connection in self.hub.all_connections():
@@ -120,8 +123,20 @@ class Realtime:
         return PresenceReport(self.process, workspace_id, user_id, state, viewing)
 
     async def report_presence(self, workspace_id: int, user_id: int) -> None:
-        report = self._local_report(workspace_id, user_id)
-        await self.runtime.broker.publish_signal(_signal_encoder.encode(PresenceSignal(report)))
+        """Mark a member's presence as changed here; reports go out together, so 200 sockets
+        connecting at once cost one Redis round trip, not 200 (and no connection storm)."""
+        self._dirty.add((workspace_id, user_id))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_presence())
+
+    async def _flush_presence(self) -> None:
+        await asyncio.sleep(0)  # let the reports of this moment join the batch
+        while self._dirty:
+            batch, self._dirty = self._dirty, set()
+            reports = [self._local_report(*key) for key in sorted(batch)]
+            await self.runtime.broker.publish_signals(
+                [_signal_encoder.encode(PresenceSignal(report)) for report in reports]
+            )
 
     async def send_typing(self, connection: Connection, conversation_id: int) -> None:
         principal = connection.principal

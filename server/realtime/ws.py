@@ -89,7 +89,7 @@ async def _serve(socket: WebSocket, realtime: Realtime, principal: Principal, si
         with contextlib.suppress(Exception):
             await socket.close(code=code, reason=reason)
 
-    connection = Connection(principal, socket.send_text, close, queue_limit=realtime.queue_limit)
+    connection = Connection(principal, socket.send, close, queue_limit=realtime.queue_limit)
     writer = asyncio.create_task(connection.write_forever())
     try:
         await realtime.hub.register(connection)  # subscribe first, then replay
