@@ -63,7 +63,8 @@ class PublishTrigger:
     """Publishes LoggedEvents with consecutive seqs after the workspace's head."""
 
     def __init__(self, redis_url: str, workspace_id: int, head: int, namespace: str) -> None:
-        self.client = aioredis.Redis.from_url(redis_url)
+        # One connection: publishes leave in trigger order, as a single writer's commits do.
+        self.client = aioredis.Redis.from_url(redis_url, single_connection_client=True)
         self.channel = channel_names(namespace)[0]
         self.workspace_id, self.seq = workspace_id, head
 

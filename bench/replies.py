@@ -8,7 +8,7 @@ window, an API token), starts the fake Graph API and `wazify serve` as their own
 (the fake posts each echo back to the server's webhook, as Meta does), then POSTs replies
 with the API token. A reply counts as delivered when its echo has come back; latency runs
 from the POST's intended send time (open loop) to that moment (the row's updated_at).
-Meta's limit of 100 sends a second per account caps one account near 95/s (the limiter
+Meta's limit of 100 sends a second per account caps one account near 90/s (the limiter
 keeps a margin): use several accounts to see the rest of the pipeline. At the end it checks
 that the fake received every reply exactly once.
 """

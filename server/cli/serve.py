@@ -18,6 +18,9 @@ from wazify.cli.common import CLI_ACTOR, CliError, check_database, cli_runtime, 
 from wazify.db.migrate import apply_migrations
 from wazify.settings import Settings, load_settings
 
+# Measured (bench/fanout.py, the issue 7 note): uvicorn's sans-I/O websockets on uvloop
+# sends frames several times cheaper than its default websockets implementation.
+SERVER_OPTIONS: dict[str, str] = {"loop": "uvloop", "http": "httptools", "ws": "websockets-sansio"}
 
 def register(verbs: argparse._SubParsersAction) -> None:
     serve = verbs.add_parser(
@@ -90,6 +93,7 @@ def serve_command(args: argparse.Namespace) -> None:
             proxy_headers=True,
             log_level=settings.log_level.lower(),
             access_log=False,
+            **SERVER_OPTIONS,
         )
         return
     # Worker processes build their settings from the environment: hand them the resolved
@@ -105,6 +109,7 @@ def serve_command(args: argparse.Namespace) -> None:
         proxy_headers=True,
         log_level=settings.log_level.lower(),
         access_log=False,
+        **SERVER_OPTIONS,
     )
 
 
