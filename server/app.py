@@ -15,20 +15,28 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
 from wazify import __version__
+from wazify.accounts.routes import accounts_router
 from wazify.audit.routes import audit_router
 from wazify.auth.guards import PRINCIPAL_DEPENDENCY
 from wazify.auth.middleware import AuthMiddleware
 from wazify.auth.routes import auth_router
+from wazify.conversations.routes import conversations_router
 from wazify.health import healthz, readyz
 from wazify.lib.http_errors import EXCEPTION_HANDLERS
 from wazify.members.routes import members_router
 from wazify.realtime.bootstrap import bootstrap
 from wazify.realtime.service import Realtime
 from wazify.realtime.ws import live_stream
+from wazify.replies.routes import replies_handlers
 from wazify.runtime import Runtime, open_runtime
 from wazify.settings import Settings, load_settings
+from wazify.webhooks.admin import receipts_router
 from wazify.webhooks.routes import receive_delivery, verify_subscription
 from wazify.webhooks.service import WebhookPipeline
+from wazify.workers.outbound import Outbound
+from wazify.workers.retention import EventRetentionSweeper
+from wazify.workers.sweepers import SnoozeSweeper
+from wazify.workers.token_refresh import TokenRefresher
 
 log = logging.getLogger("wazify.app")
 
@@ -51,13 +59,29 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.runtime = runtime or await open_runtime(
             settings, settings.database_url or "", settings.token_keys
         )
-        app.state.realtime = Realtime(app.state.runtime)
+        app.state.realtime = Realtime(
+            app.state.runtime,
+            heartbeat_seconds=settings.realtime_heartbeat_seconds,
+            validate_seconds=settings.realtime_validate_seconds,
+        )
         app.state.realtime.start()
         app.state.webhooks = WebhookPipeline.create(app.state.runtime)
         app.state.webhooks.start()
+        app.state.snoozes = SnoozeSweeper(app.state.runtime)
+        app.state.snoozes.start()
+        app.state.retention = EventRetentionSweeper(app.state.runtime)
+        app.state.retention.start()
+        app.state.token_refresher = TokenRefresher(app.state.runtime)
+        app.state.token_refresher.start()
+        app.state.outbound = Outbound.create(app.state.runtime, settings, settings.send_worker)
+        app.state.outbound.start()
         try:
             yield
         finally:
+            await app.state.outbound.stop()
+            await app.state.token_refresher.stop()
+            await app.state.retention.stop()
+            await app.state.snoozes.stop()
             await app.state.webhooks.stop()
             await app.state.realtime.stop()
             if owned:
@@ -72,6 +96,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     def provide_realtime(state: State) -> Realtime:
         return state.realtime
 
+    def provide_outbound(state: State) -> Outbound | None:
+        return getattr(state, "outbound", None)
+
     return Litestar(
         route_handlers=[
             healthz,
@@ -79,6 +106,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             auth_router,
             members_router,
             audit_router,
+            receipts_router,
+            accounts_router,
+            conversations_router,
+            *replies_handlers,  # after conversations_router: they share a path
             verify_subscription,
             receive_delivery,
             bootstrap,
@@ -91,6 +122,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             "runtime": Provide(provide_runtime, sync_to_thread=False),
             "webhooks": Provide(provide_webhooks, sync_to_thread=False),
             "realtime": Provide(provide_realtime, sync_to_thread=False),
+            "outbound": Provide(provide_outbound, sync_to_thread=False),
             "principal": PRINCIPAL_DEPENDENCY,
         },
         middleware=[AuthMiddleware()],

@@ -77,6 +77,8 @@ class MessageView(View, kw_only=True):
     author_id: int | None = None
     text: str | None = None
     attachments: list[AttachmentView] = []
+    # A reply's quick replies as sent ({"title", "payload"}); None for everything else.
+    quick_replies: list[dict] | None = None
     reply_to_mid: str | None = None
     reply_to_story: dict | None = None
     quick_reply_payload: str | None = None

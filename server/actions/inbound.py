@@ -14,13 +14,17 @@ from datetime import datetime
 
 import msgspec
 
+from wazify.actions.echo_match import match_overtaking_echoes
 from wazify.actions.inbound_effects import EFFECTS, apply_deferred, apply_effect
 from wazify.actions.inbound_rows import RowDraft, draft_row
-from wazify.actions.outbox import match_overtaking_echoes
 from wazify.actions.uow import UnitOfWork
 from wazify.conversations.queries import conversation_views, message_views
 from wazify.meta.events import NormalizedItem
 from wazify.realtime.events import ConversationCreated, MessageCreated, MessageUpdated
+
+# Advisory lock keys of message identities: a fixed range of buckets (see _lock_mids).
+MESSAGE_LOCK_BASE = 7_302_941_200
+MESSAGE_LOCK_BUCKETS = 64
 
 
 @dataclass(frozen=True)
@@ -230,14 +234,17 @@ async def _lock_mids(uow: UnitOfWork, keys: set[tuple[int, str]]) -> None:
     Otherwise an effect and its message applied at once by two processors each miss the
     other's uncommitted row: the effect is deferred, the message looks for deferred effects
     before that row commits, and the effect is never applied. The keys are taken in one
-    sorted statement before anything else, so two batches cannot deadlock on them.
+    sorted statement before anything else, so two batches cannot deadlock on them. Keys are
+    hashed into a fixed number of buckets: a batch of thousands of messages would otherwise
+    take thousands of locks and exhaust the server's lock table.
     """
     if not keys:
         return
     ordered = sorted(keys)
     await uow.conn.execute(
         "SELECT pg_advisory_xact_lock(k.key) FROM ("
-        " SELECT DISTINCT hashtextextended(a.account_id::text || ':' || a.mid, 0) AS key"
+        f" SELECT DISTINCT {MESSAGE_LOCK_BASE} + abs(hashtextextended("
+        f"a.account_id::text || ':' || a.mid, 0) % {MESSAGE_LOCK_BUCKETS}) AS key"
         " FROM unnest($1::bigint[], $2::text[]) AS a(account_id, mid) ORDER BY 1) AS k",
         [account_id for account_id, _ in ordered],
         [mid for _, mid in ordered],

@@ -22,6 +22,7 @@ from wazify.settings import Settings, load_settings
 # sends frames several times cheaper than its default websockets implementation.
 SERVER_OPTIONS: dict[str, str] = {"loop": "uvloop", "http": "httptools", "ws": "websockets-sansio"}
 
+
 def register(verbs: argparse._SubParsersAction) -> None:
     serve = verbs.add_parser(
         "serve",

@@ -123,6 +123,19 @@ PRESETS: dict[str, Callable[[], MetaApiError]] = {
     "permission": lambda: MetaApiError(
         403, "(#200) The user has not given permission to access messages", 200, 2534041
     ),
+    "page_throttled": lambda: MetaApiError(400, "(#32) Page request limit reached", 32),
+    "custom_throttled": lambda: MetaApiError(
+        400, "(#613) Calls to this api have exceeded the rate limit.", 613
+    ),
+    "business_throttled": lambda: MetaApiError(
+        400, "(#80002) There have been too many calls to this Instagram account.", 80002
+    ),
+    "window_closed_legacy": lambda: MetaApiError(
+        400, "(#10) Message sent outside of allowed window.", 10, 2018278
+    ),
+    "restricted": lambda: MetaApiError(
+        400, "(#10) This account is temporarily restricted from sending messages.", 10, 1893063
+    ),
     "server_error": lambda: generic_for_status(500),
     "service_unavailable": lambda: generic_for_status(503),
 }

@@ -43,6 +43,8 @@ class FailureRule(msgspec.Struct):
     Exactly how: `preset` (a name from fakemeta.errors.PRESETS), else `error` (fields of
     Meta's error object), else `body` (raw text), else `status` alone (a generic Meta error);
     with none of those, only `delay` seconds are added and the request proceeds.
+    `deliver`: the request is still carried out (a message is sent and echoed) and only
+    its answer is replaced: Meta's "5xx, but it went out".
     """
 
     path_prefix: str = "/"
@@ -53,6 +55,7 @@ class FailureRule(msgspec.Struct):
     error: dict[str, Any] | None = None
     body: str | None = None
     delay: float = 0.0
+    deliver: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method.upper() != method.upper():
@@ -71,6 +74,43 @@ class RecordedRequest(msgspec.Struct):
     at: float = msgspec.field(default_factory=time.time)
 
 
+class SentMessage(msgspec.Struct):
+    """A message the Send API accepted (sender actions are kept as SenderAction)."""
+
+    mid: str
+    ig_id: str
+    recipient_id: str
+    message: dict[str, Any]
+    tag: str | None = None
+    at: float = msgspec.field(default_factory=time.time)
+
+
+class SenderAction(msgspec.Struct):
+    ig_id: str
+    recipient_id: str
+    action: str
+    payload: dict[str, Any] | None = None
+    at: float = msgspec.field(default_factory=time.time)
+
+
+class Messaging(msgspec.Struct):
+    """How the fake talks back: signed webhooks to `webhook_url`, as Meta would.
+
+    `echo_before` is the share of sends whose echo is delivered before the Send API
+    answers (Meta does that sometimes), `echo_lead` the pause between the two; with
+    `read_receipts` the customer "reads" each message `read_after` seconds after its echo.
+    """
+
+    webhook_url: str | None = None
+    app_secret: str = ""
+    echo_before: float = 0.0
+    echo_lead: float = 0.2
+    read_receipts: bool = False
+    read_after: float = 0.05
+    # How long an undeliverable webhook is retried (Meta keeps trying for hours).
+    webhook_retry_seconds: float = 60.0
+
+
 class FakeGraphState:
     """Everything the fake knows. A plain class: handlers receive it as an opaque dependency."""
 
@@ -79,6 +119,9 @@ class FakeGraphState:
         self.tokens: dict[str, FakeToken] = {}
         self.failures: list[FailureRule] = []
         self.recorded: list[RecordedRequest] = []
+        self.messaging = Messaging()
+        self.sent: list[SentMessage] = []
+        self.actions: list[SenderAction] = []
         self._lock = threading.Lock()
 
     def set_profile(self, profile: FakeProfile) -> None:
@@ -106,6 +149,25 @@ class FakeGraphState:
                     return rule
         return None
 
+    def configure_messaging(self, messaging: Messaging) -> None:
+        with self._lock:
+            self.messaging = messaging
+
+    def add_sent(self, item: SentMessage | SenderAction) -> None:
+        with self._lock:
+            if isinstance(item, SentMessage):
+                self.sent.append(item)
+            else:
+                self.actions.append(item)
+
+    def sent_messages(self) -> list[SentMessage]:
+        with self._lock:
+            return list(self.sent)
+
+    def sender_actions(self) -> list[SenderAction]:
+        with self._lock:
+            return list(self.actions)
+
     def record(self, request: RecordedRequest) -> None:
         with self._lock:
             self.recorded.append(request)
@@ -121,6 +183,9 @@ class FakeGraphState:
             self.tokens.clear()
             self.failures.clear()
             self.recorded.clear()
+            self.sent.clear()
+            self.actions.clear()
+            self.messaging = Messaging()
 
 
 # How route handlers ask for the state: `fake: Fake` (provided by create_fake_graph).

@@ -1,4 +1,4 @@
-"""Async client for the Graph API calls the inbox makes (user profile now; sends later).
+"""Async client for the Graph API calls the inbox makes: user profiles, the Send API.
 
 Tokens travel in the Authorization header, never in the URL, so that no access log,
 proxy log or httpx INFO line can capture them.
@@ -12,6 +12,7 @@ import httpx
 import msgspec
 
 from wazify.meta.graph_errors import GraphError, parse_graph_error
+from wazify.meta.send import MaybeSent, NotSent, SendResult
 
 PROFILE_FIELDS = (
     "name",
@@ -65,6 +66,32 @@ class GraphClient:
         params = {"fields": ",".join(PROFILE_FIELDS)}
         return await self._call("GET", _node(igsid), token, UserProfile, params=params)
 
+    async def send_message(
+        self, ig_id: str, token: str, body: dict[str, Any], read_timeout: float | None = None
+    ) -> SendResult:
+        """POST a Send API body (wazify.meta.send builds them) as the account `ig_id`.
+
+        Raises NotSent when the request never reached Meta, MaybeSent when it may have
+        (a timeout or a broken connection after sending), GraphError for Meta's refusals.
+        """
+        try:
+            return await self._call(
+                "POST",
+                f"{_node(ig_id)}/messages",
+                token,
+                SendResult,
+                json=body,
+                read_timeout=read_timeout,
+            )
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise NotSent(_describe(exc)) from None
+        except httpx.HTTPError as exc:
+            raise MaybeSent(_describe(exc)) from None
+        except GraphError as exc:
+            if 200 <= exc.http_status < 300:  # accepted, but the answer is unreadable
+                raise MaybeSent("unreadable answer to an accepted send") from None
+            raise
+
     async def aclose(self) -> None:
         if self._owns_http:
             await self._http.aclose()
@@ -88,6 +115,7 @@ class GraphClient:
         *,
         params: dict[str, str] | None = None,
         json: Any = None,
+        read_timeout: float | None = None,
     ) -> ResponseT:
         """Send one authenticated request and decode the success body into `response_type`.
 
@@ -99,6 +127,7 @@ class GraphClient:
             params=params,
             json=json,
             headers={"Authorization": f"Bearer {token}"},
+            timeout=_timeout(read_timeout),
         )
         if not response.is_success:
             raise parse_graph_error(response.status_code, response.content)
@@ -109,6 +138,18 @@ def silence_http_client_logs() -> None:
     """httpx logs every request URL at INFO; keep httpx and httpcore at WARNING and above."""
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _timeout(seconds: float | None) -> Any:
+    if seconds is None:
+        return httpx.USE_CLIENT_DEFAULT
+    return httpx.Timeout(seconds, connect=min(seconds, 5.0))
+
+
+def _describe(exc: Exception) -> str:
+    # httpx's messages name no URL; the class tells a connect error from a read timeout.
+    detail = str(exc).strip()
+    return f"{type(exc).__name__}: {detail}"[:200] if detail else type(exc).__name__
 
 
 def _node(node_id: str) -> str:

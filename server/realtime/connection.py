@@ -9,6 +9,7 @@ connection is closed with the resume code instead of silently dropping anything.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -47,6 +48,8 @@ class Connection:
     _buffer: list[tuple[LoggedEvent, Frame | None]] = field(default_factory=list)
     _wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     _close: tuple[int, str] | None = None
+    _sending_since: float | None = None
+    writer: asyncio.Task[None] | None = None
 
     @property
     def workspace_id(self) -> int:
@@ -116,6 +119,24 @@ class Connection:
                 self._queue.clear()  # it resumes from its last applied seq: nothing is lost
             self._wakeup.set()
 
+    def stalled_for(self, now: float) -> float:
+        """Seconds the current send has been waiting for the client to read (0 if none)."""
+        return 0.0 if self._sending_since is None else now - self._sending_since
+
+    def abandon_stalled(self) -> None:
+        """The client stopped reading: its socket buffers are full and a send has waited
+        too long. Drop what is queued (it resumes from its last applied seq), stop the
+        writer and close with the resume code; the close reaches the client when it reads."""
+        self.close_later(CLOSE_SLOW_CONSUMER, "not reading: resume from your last seq")
+        self.closed = True
+        if self.writer is not None:
+            self.writer.cancel()
+        code, reason = self._close or (CLOSE_SLOW_CONSUMER, "")
+        closing = asyncio.get_running_loop().create_task(
+            asyncio.wait_for(self.close_socket(code, reason), timeout=5)
+        )
+        closing.add_done_callback(lambda task: task.cancelled() or task.exception())
+
     async def write_forever(self) -> None:
         """The writer task: sends queued frames in order, then closes when asked."""
         try:
@@ -123,7 +144,9 @@ class Connection:
                 await self._wakeup.wait()
                 self._wakeup.clear()
                 while self._queue:
+                    self._sending_since = time.monotonic()
                     await self.send(self._queue.popleft())
+                    self._sending_since = None
                 if self._close is not None:
                     code, reason = self._close
                     self.closed = True

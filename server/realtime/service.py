@@ -13,6 +13,7 @@ import asyncio
 import dataclasses
 import logging
 import secrets
+import time
 from datetime import timedelta
 
 import msgspec
@@ -57,9 +58,11 @@ class Realtime:
         heartbeat_seconds: float = 15,
         validate_seconds: float = 3,
         queue_limit: int = 2000,
+        stall_seconds: float = 10,
     ) -> None:
         self.runtime = runtime
         self.queue_limit = queue_limit  # frames a socket may have waiting before 4008
+        self.stall_seconds = stall_seconds  # a send blocked this long: the client stopped reading
         self.hub = Hub(runtime)
         self.presence = PresenceTable(ttl=max(45.0, heartbeat_seconds * 3))
         self.process = secrets.token_hex(6)
@@ -189,7 +192,15 @@ class Realtime:
 
     # Who may stay connected ----------------------------------------------------------------
 
+    def drop_stalled(self) -> None:
+        now = time.monotonic()
+        for connection in self.hub.all_connections():
+            if not connection.closed and connection.stalled_for(now) > self.stall_seconds:
+                log.info("closing a socket that stopped reading (user %s)", connection.user_id)
+                connection.abandon_stalled()
+
     async def validate(self) -> None:
+        self.drop_stalled()
         connections = self.hub.all_connections()
         if not connections:
             return

@@ -90,7 +90,7 @@ async def _serve(socket: WebSocket, realtime: Realtime, principal: Principal, si
             await socket.close(code=code, reason=reason)
 
     connection = Connection(principal, socket.send, close, queue_limit=realtime.queue_limit)
-    writer = asyncio.create_task(connection.write_forever())
+    writer = connection.writer = asyncio.create_task(connection.write_forever())
     try:
         await realtime.hub.register(connection)  # subscribe first, then replay
         if await _catch_up(socket, realtime, connection, since):

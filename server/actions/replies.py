@@ -1,0 +1,277 @@
+"""The team's replies and reactions: checked, stored, shown live.
+
+A reply is a messages row (direction out, source agent) that is also the outbox: stored as
+`pending` and announced (message.created) in one transaction, before anything is sent. The
+sender worker (wazify.workers.sender) claims it, calls Meta, and records the outcome through
+wazify.actions.outbox. Windows are enforced here, with a clear error: 24 hours after the
+customer's last message; after that, the HUMAN_AGENT tag for up to 7 days, only for
+replies typed by a person. A client id makes a retried request idempotent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import msgspec
+
+from wazify.actions.uow import UnitOfWork
+from wazify.conversations.queries import conversation_views, message_views
+from wazify.lib.errors import Conflict, Invalid, NotFound
+from wazify.meta.send import (
+    ATTACHMENT_TYPES,
+    ATTACHMENTS_MAX,
+    QUICK_REPLIES_MAX,
+    QUICK_REPLY_TITLE_MAX,
+    TEXT_LIMIT_BYTES,
+    text_bytes,
+)
+from wazify.realtime.events import MessageCreated, ReactionChanged
+from wazify.views import MessageView, ReactionView
+
+OUTBOX_CHANNEL = "wazify_outbox"  # NOTIFY'd on commit: wakes every sender process
+_reactions = msgspec.json.Decoder(list[ReactionView])
+
+
+def check_content(
+    text: str | None, attachments: list[dict[str, str]], quick_replies: list[dict[str, str]]
+) -> None:
+    """Text (with optional quick replies) or attachments by URL, within Meta's limits."""
+    if text is not None and not text.strip():
+        raise Invalid("the text is empty", field="text")
+    if text is None and not attachments:
+        raise Invalid("a reply needs text or attachments", field="text")
+    if text is not None and attachments:
+        raise Invalid("send text and attachments as separate replies", field="attachments")
+    size = text_bytes(text)
+    if size > TEXT_LIMIT_BYTES:
+        raise Invalid(
+            f"the text is {size} bytes in UTF-8; Meta's limit is {TEXT_LIMIT_BYTES} bytes",
+            field="text",
+            code="text_too_long",
+        )
+    if len(attachments) > ATTACHMENTS_MAX:
+        raise Invalid(f"at most {ATTACHMENTS_MAX} attachments", field="attachments")
+    for item in attachments:
+        if item["type"] not in ATTACHMENT_TYPES:
+            kinds = ", ".join(sorted(ATTACHMENT_TYPES))
+            raise Invalid(f"attachment type must be one of {kinds}", field="attachments")
+        parts = urlsplit(item["url"])
+        if parts.scheme != "https" or not parts.netloc:
+            raise Invalid("attachment URLs must be public https:// URLs", field="attachments")
+    if quick_replies and text is None:
+        raise Invalid("quick replies go with a text", field="quick_replies")
+    if len(quick_replies) > QUICK_REPLIES_MAX:
+        raise Invalid(f"at most {QUICK_REPLIES_MAX} quick replies", field="quick_replies")
+    for item in quick_replies:
+        if not 0 < len(item["title"]) <= QUICK_REPLY_TITLE_MAX or not item["payload"]:
+            raise Invalid(
+                f"each quick reply needs a title of 1 to {QUICK_REPLY_TITLE_MAX} characters"
+                " and a payload",
+                field="quick_replies",
+            )
+
+
+def window_tag(
+    window_ends_at: datetime | None,
+    human_agent_ends_at: datetime | None,
+    now: datetime,
+    by_person: bool,
+) -> bool:
+    """Whether the reply needs the HUMAN_AGENT tag; Conflict when it may not be sent."""
+    if window_ends_at is not None and window_ends_at > now:
+        return False
+    if window_ends_at is None:
+        raise Conflict(
+            "the customer has not written yet: Instagram lets a business reply only after"
+            " the customer's message",
+            code="window_closed",
+        )
+    if human_agent_ends_at is not None and human_agent_ends_at > now and by_person:
+        return True
+    if human_agent_ends_at is not None and human_agent_ends_at > now:
+        raise Conflict(
+            "the 24-hour window closed; only a reply typed by a person (signed in) may be"
+            " sent now, with the HUMAN_AGENT tag, until "
+            f"{human_agent_ends_at.isoformat(timespec='seconds')}",
+            code="window_closed",
+        )
+    raise Conflict(
+        "the messaging window closed: the customer's last message is more than 7 days old;"
+        " they must write again before anyone can reply",
+        code="window_closed",
+    )
+
+
+async def _existing(uow: UnitOfWork, workspace_id: int, client_id: str, conversation_id: int):
+    row = await uow.conn.fetchrow(
+        "SELECT id, conversation_id FROM messages WHERE workspace_id = $1 AND client_id = $2",
+        workspace_id,
+        client_id,
+    )
+    if row is not None and row["conversation_id"] != conversation_id:
+        raise Conflict(
+            "this client_id was used for a message of another conversation", code="client_id_used"
+        )
+    return None if row is None else (await message_views(uow.conn, [row["id"]]))[row["id"]]
+
+
+async def do_queue_reply(
+    uow: UnitOfWork,
+    workspace_id: int,
+    conversation_id: int,
+    *,
+    author_id: int | None,
+    by_person: bool,
+    text: str | None = None,
+    attachments: list[dict[str, str]] | None = None,
+    quick_replies: list[dict[str, str]] | None = None,
+    client_id: str | None = None,
+) -> tuple[MessageView, bool]:
+    """Store a reply as pending and announce it. Returns (view, created): a client id seen
+    before returns its message unchanged (created False) and sends nothing again."""
+    if client_id is not None:
+        known = await _existing(uow, workspace_id, client_id, conversation_id)
+        if known is not None:
+            return known, False
+    attachments, quick_replies = attachments or [], quick_replies or []
+    check_content(text, attachments, quick_replies)
+    row = await uow.conn.fetchrow(
+        "SELECT c.id, c.account_id, c.window_ends_at, c.human_agent_ends_at, a.status"
+        " FROM conversations c JOIN ig_accounts a ON a.id = c.account_id"
+        " WHERE c.id = $1 AND c.workspace_id = $2",
+        conversation_id,
+        workspace_id,
+    )
+    if row is None:
+        raise NotFound(f"no conversation {conversation_id} in this workspace")
+    if row["status"] == "disconnected":
+        raise Conflict("this Instagram account is disconnected", code="account_disconnected")
+    tag = window_tag(row["window_ends_at"], row["human_agent_ends_at"], uow.now, by_person)
+    message_id = await uow.conn.fetchval(
+        "INSERT INTO messages (workspace_id, conversation_id, account_id, direction, source,"
+        " client_id, author_id, text, attachments, quick_replies, status, human_agent_tag,"
+        " next_attempt_at, sent_at)"
+        " VALUES ($1, $2, $3, 'out', 'agent', $4, $5, $6, $7::jsonb, $8::jsonb, 'pending', $9,"
+        " now(), clock_timestamp())"
+        " ON CONFLICT (workspace_id, client_id) WHERE client_id IS NOT NULL DO NOTHING"
+        " RETURNING id",
+        workspace_id,
+        conversation_id,
+        row["account_id"],
+        client_id,
+        author_id,
+        text,
+        _json([{"type": a["type"], "url": a["url"]} for a in attachments]),
+        _json(quick_replies) if quick_replies else None,
+        tag,
+    )
+    if message_id is None:  # the same client id committed meanwhile
+        known = await _existing(uow, workspace_id, client_id or "", conversation_id)
+        assert known is not None
+        return known, False
+    await uow.conn.execute(
+        "UPDATE conversations SET last_message_id = $2, last_activity_at = now(),"
+        " first_response_at = coalesce(first_response_at, now()), updated_at = now()"
+        " WHERE id = $1",
+        conversation_id,
+        message_id,
+    )
+    await uow.conn.execute("SELECT pg_notify($1, '')", OUTBOX_CHANNEL)
+    view = (await message_views(uow.conn, [message_id]))[message_id]
+    conversation = (await conversation_views(uow.conn, [conversation_id]))[conversation_id]
+    uow.emit(
+        MessageCreated(
+            workspace_id=workspace_id, at=uow.now, conversation=conversation, message=view
+        )
+    )
+    return view, True
+
+
+async def do_retry_reply(
+    uow: UnitOfWork,
+    workspace_id: int,
+    conversation_id: int,
+    message_id: int,
+    *,
+    author_id: int | None,
+    by_person: bool,
+    client_id: str | None = None,
+) -> tuple[MessageView, bool]:
+    """A person resends a failed reply: a new message with the same content."""
+    row = await uow.conn.fetchrow(
+        "SELECT text, attachments::text AS attachments, quick_replies::text AS quick_replies,"
+        " status, source FROM messages"
+        " WHERE id = $1 AND conversation_id = $2 AND workspace_id = $3 AND direction = 'out'",
+        message_id,
+        conversation_id,
+        workspace_id,
+    )
+    if row is None or row["source"] != "agent":
+        raise NotFound(f"no reply {message_id} in this conversation")
+    if row["status"] != "failed":
+        raise Conflict(
+            f"only a failed reply can be retried; this one is {row['status']}", code="not_failed"
+        )
+    view, created = await do_queue_reply(
+        uow,
+        workspace_id,
+        conversation_id,
+        author_id=author_id,
+        by_person=by_person,
+        text=row["text"],
+        attachments=msgspec.json.decode(row["attachments"]),
+        quick_replies=msgspec.json.decode(row["quick_replies"]) if row["quick_replies"] else None,
+        client_id=client_id,
+    )
+    if created:
+        uow.audit("message.retried", workspace_id, "message", message_id, after={"new": view.id})
+    return view, created
+
+
+async def do_react(
+    uow: UnitOfWork, workspace_id: int, message_id: int, user_id: int, emoji: str | None
+) -> list[ReactionView]:
+    """Record the business's reaction (one per message, as on Instagram) after Meta took it."""
+    target = await uow.conn.fetchrow(
+        "SELECT id, conversation_id FROM messages WHERE id = $1 AND workspace_id = $2",
+        message_id,
+        workspace_id,
+    )
+    if target is None:
+        raise NotFound(f"no message {message_id} in this workspace")
+    await uow.conn.execute(
+        "DELETE FROM reactions WHERE message_id = $1 AND reactor_kind = 'user'", message_id
+    )
+    if emoji is not None:
+        await uow.conn.execute(
+            "INSERT INTO reactions (workspace_id, message_id, reactor_kind, reactor_id, reaction,"
+            " emoji, reacted_at) VALUES ($1, $2, 'user', $3, $4, $4, now())",
+            workspace_id,
+            message_id,
+            str(user_id),
+            emoji,
+        )
+    reactions = _reactions.decode(
+        await uow.conn.fetchval(
+            "SELECT coalesce(json_agg(json_build_object('reactor_kind', reactor_kind,"
+            " 'reactor_id', reactor_id, 'reaction', reaction, 'emoji', emoji) ORDER BY id),"
+            " '[]')::text FROM reactions WHERE message_id = $1",
+            message_id,
+        )
+    )
+    uow.emit(
+        ReactionChanged(
+            workspace_id=workspace_id,
+            at=uow.now,
+            conversation_id=target["conversation_id"],
+            message_id=message_id,
+            reactions=reactions,
+        )
+    )
+    return reactions
+
+
+def _json(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
