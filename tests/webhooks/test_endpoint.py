@@ -8,7 +8,8 @@ from pathlib import Path
 from tests.webhooks.conftest import post_webhook, settle
 from wazify.fakemeta.webhooks import ALL_CASES, encode_body, signed
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "meta" / "test-vectors"
+# Meta signature test vectors (copied from the team's platform notes).
+VECTORS = Path(__file__).resolve().parents[1] / "fixtures"
 SECRET = "3f1b2c4d5e6f708192a3b4c5d6e7f809"
 
 
