@@ -79,8 +79,8 @@ class HttpPoster:
         request = head.encode() + b"Content-Length: %d\r\n\r\n" % len(body) + body
         async with self._slots:
             status = None
-            for attempt in (1, 2):
-                connection = self._idle.pop() if self._idle else None
+            while True:
+                connection = self._idle.pop(0) if self._idle else None
                 reused = connection is not None
                 try:
                     if connection is None:
@@ -90,8 +90,9 @@ class HttpPoster:
                 except (OSError, asyncio.IncompleteReadError) as error:
                     if connection is not None:
                         connection[1].close()
-                    # A kept-alive connection the server closed while idle: retry once, fresh.
-                    if not (reused and attempt == 1):
+                    # A kept-alive connection the server closed while idle: try the next
+                    # one (the pool is used oldest first, so stale ones surface quickly).
+                    if not reused:
                         self.status[type(error).__name__] += 1
                         return None
             self._idle.append(connection)
