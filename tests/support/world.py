@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tests.support.http import CLIENT_ADDR
 from wazify.actions.auth import do_login_succeeded
 from wazify.actions.members import do_create_member
 from wazify.actions.uow import Actor, unit_of_work
@@ -64,7 +65,7 @@ class World:
         return member
 
     async def open_session(self, member: Member) -> Member:
-        actor = Actor(user_id=member.user_id, label=member.email, client_addr="127.0.0.1")
+        actor = Actor(user_id=member.user_id, label=member.email, client_addr=CLIENT_ADDR)
         async with unit_of_work(self.runtime, actor) as uow:
             new = await do_login_succeeded(
                 uow,
