@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import urllib.request
 
 import websockets
@@ -41,9 +42,13 @@ async def slow_agent(server: ProjectServer, run_loadgen) -> list[dict]:
 
     baseline = await asyncio.to_thread(run_loadgen)
     cookie, seq = login(server)
-    # max_queue=1: the client stops reading from TCP once one frame is waiting, so the
-    # server's writes back up into its bounded queue.
-    slow = await _connect(server, cookie, seq, max_queue=1)
+    # A frozen tab on a poor link: the client stops reading from TCP once one frame is
+    # waiting (max_queue=1) and its receive buffer is small, so the server's sends block.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", server.port))
+    sock.setblocking(False)
+    slow = await _connect(server, cookie, seq, max_queue=1, sock=sock)
     loaded = await asyncio.to_thread(run_loadgen)
     frames, code = 0, None
     try:
