@@ -26,6 +26,9 @@ from wazify.fakemeta.webhooks import ACCOUNT, body, encode_body, entry, signed, 
 from wazify.realtime.broker import LoggedEvent, channel_names, encode_wire
 
 CONTACT = "7000000000000001"
+# Bytes of padding per published event (WAZIFY_BENCH_PAD): a real message.created frame,
+# with the conversation and message views, is about 1.5 kB.
+PAD = int(os.environ.get("WAZIFY_BENCH_PAD", "0"))
 
 
 def _env(name: str) -> str:
@@ -71,7 +74,13 @@ class PublishTrigger:
     async def fire(self, eid: str, intended_ns: int) -> None:
         self.seq += 1  # taken before any await: seqs follow the trigger order
         payload = json.dumps(
-            {"type": "bench", "seq": self.seq, "workspace_id": self.workspace_id, "id": eid}
+            {
+                "type": "bench",
+                "seq": self.seq,
+                "workspace_id": self.workspace_id,
+                "id": eid,
+                "pad": "x" * PAD,
+            }
         ).encode()
         event = LoggedEvent(self.workspace_id, self.seq, None, None, payload)
         await self.client.publish(self.channel, encode_wire(event))

@@ -92,8 +92,8 @@ async def idle_sockets(server: ProjectServer, count: int) -> dict:
     opened = [s for s in sockets if not isinstance(s, BaseException)]
     await asyncio.sleep(3)
     after = _rss_kb(server.pid)
-    for socket in opened:
-        await socket.close()
+    for connection in opened:
+        await connection.close()
     return {
         "label": f"idle: {count} sockets",
         "opened": len(opened),
