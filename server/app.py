@@ -22,6 +22,7 @@ from wazify.auth.middleware import AuthMiddleware
 from wazify.auth.routes import auth_router
 from wazify.conversations.routes import conversations_router
 from wazify.health import healthz, readyz
+from wazify.lib.gc_tuning import tune_garbage_collector
 from wazify.lib.http_errors import EXCEPTION_HANDLERS
 from wazify.members.routes import members_router
 from wazify.realtime.bootstrap import bootstrap
@@ -31,7 +32,7 @@ from wazify.replies.routes import replies_handlers
 from wazify.runtime import Runtime, open_runtime
 from wazify.settings import Settings, load_settings
 from wazify.webhooks.admin import receipts_router
-from wazify.webhooks.routes import receive_delivery, verify_subscription
+from wazify.webhooks.routes import instagram_webhook
 from wazify.webhooks.service import WebhookPipeline
 from wazify.workers.outbound import Outbound
 from wazify.workers.retention import EventRetentionSweeper
@@ -110,8 +111,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             accounts_router,
             conversations_router,
             *replies_handlers,  # after conversations_router: they share a path
-            verify_subscription,
-            receive_delivery,
+            instagram_webhook,
             bootstrap,
             live_stream,
             create_static_files_router(
@@ -136,4 +136,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
 def create_app_from_environment() -> Litestar:
     """Factory for uvicorn workers (`wazify serve --workers N`)."""
-    return create_app(load_settings())
+    app = create_app(load_settings())
+    tune_garbage_collector()
+    return app

@@ -25,6 +25,8 @@ from wazify.lib.errors import Forbidden, Unauthorized
 # Handlers with this opt key skip the CSRF check: they authenticate nobody by cookie
 # (sign-in, accepting an invitation), so there is no session to ride.
 CSRF_EXEMPT = "csrf_exempt"
+# Routes that never look at a principal (Meta's webhook): the middleware skips them.
+SKIP_AUTH = "skip_auth"
 
 
 def principal_from_scope(scope: Scope) -> Principal:

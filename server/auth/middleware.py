@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 
-from wazify.auth.guards import CSRF_EXEMPT
+from wazify.auth.guards import CSRF_EXEMPT, SKIP_AUTH
 from wazify.auth.principal import PRINCIPAL_KEY, PROBLEM_KEY, header, resolve_principal
 from wazify.lib.errors import Forbidden
 
@@ -33,6 +33,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 class AuthMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP, ScopeType.WEBSOCKET)
+    exclude_opt_key = SKIP_AUTH
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         runtime = getattr(scope["litestar_app"].state, "runtime", None)

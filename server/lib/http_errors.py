@@ -81,10 +81,13 @@ def handle_http_exception(_: Request, exc: HTTPException) -> Response:
     )
 
 
+DATABASE_DOWN_MESSAGE = "the database is unavailable, try again shortly"
+
+
 def handle_database_down(_: Request, exc: Exception) -> Response:
     log.warning("database unavailable: %s", type(exc).__name__)
     return Response(
-        error_body("unavailable", "the database is unavailable, try again shortly"),
+        error_body("unavailable", DATABASE_DOWN_MESSAGE),
         status_code=503,
         headers={"Retry-After": "5"},
     )

@@ -1,12 +1,16 @@
-"""The webhook endpoint: handshake, signatures over the raw bytes, size limit, durability."""
+"""The webhook endpoint: handshake, signatures over the raw bytes, size limit (also for
+chunked bodies), methods, no session handling, durability."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+from tests.support.world import World
 from tests.webhooks.conftest import post_webhook, settle
 from wazify.fakemeta.webhooks import ALL_CASES, encode_body, signed
+from wazify.lib.passwords import hash_password
 
 # Meta signature test vectors (copied from the team's platform notes).
 VECTORS = Path(__file__).resolve().parents[1] / "fixtures"
@@ -91,6 +95,66 @@ async def test_oversize_body_is_413(client, db) -> None:
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "too_large"
     assert await receipts(db) == []
+
+
+async def chunks(raw: bytes, size: int) -> AsyncIterator[bytes]:
+    """`raw` as a streamed request body: httpx sends it chunked, without Content-Length."""
+    for start in range(0, len(raw), size):
+        yield raw[start : start + size]
+
+
+async def test_oversize_chunked_body_is_413(client, db, inbox, settings) -> None:
+    limit = settings.webhook_max_bytes
+    raw = b'{"object":"instagram","entry":[],"pad":"' + b"x" * limit + b'"}'
+    response = await client.post(
+        "/webhooks/instagram", content=chunks(raw, 256 * 1024), headers=signed(raw, SECRET)
+    )
+    assert "content-length" not in response.request.headers
+    assert response.request.headers["transfer-encoding"] == "chunked"
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+    assert await receipts(db) == []
+
+
+async def test_a_chunked_body_within_the_limit_is_stored_exactly(client, db, inbox) -> None:
+    raw = encode_body(ALL_CASES["message_text"]())
+    response = await client.post(
+        "/webhooks/instagram", content=chunks(raw, 7), headers=signed(raw, SECRET)
+    )
+    assert "content-length" not in response.request.headers
+    assert (response.status_code, response.text) == (200, "EVENT_RECEIVED")
+    assert [row["body"] for row in await receipts(db)] == [raw]
+
+
+async def test_other_methods_are_405_with_the_allowed_ones(client, db, inbox) -> None:
+    raw = encode_body(ALL_CASES["message_text"]())
+    for method in ("PUT", "DELETE", "PATCH"):
+        response = await client.request(
+            method, "/webhooks/instagram", content=raw, headers=signed(raw, SECRET)
+        )
+        assert response.status_code == 405, method
+        assert response.headers["allow"] == "GET, POST"
+        assert response.headers["content-type"] == "application/json"
+        error = response.json()["error"]
+        assert error["code"] == "method_not_allowed"
+        assert method in error["message"]
+    assert await receipts(db) == []
+
+
+async def test_a_session_cookie_is_ignored_no_csrf_needed(client, db, runtime, inbox) -> None:
+    """A browser signed in to Wazify carries its session cookie everywhere; on this route
+    it means nothing (the signature authenticates Meta), so no CSRF header is asked for."""
+    world = World(runtime, hash_password("correct horse battery staple"))
+    alice = await world.member(inbox.workspace_id, "alice@example.com", "admin")
+    # Elsewhere that cookie without the header is refused: the session is live.
+    refused = await client.post("/api/v1/auth/logout", headers=alice.cookie_only)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "csrf_failed"
+    raw = encode_body(ALL_CASES["message_text"]())
+    headers = {**signed(raw, SECRET), **alice.cookie_only}
+    response = await client.post("/webhooks/instagram", content=raw, headers=headers)
+    assert (response.status_code, response.text) == (200, "EVENT_RECEIVED")
+    assert [row["body"] for row in await receipts(db)] == [raw]
 
 
 async def test_the_receipt_is_committed_before_the_answer(client, db, inbox) -> None:
