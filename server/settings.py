@@ -50,6 +50,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Live stream tuning (not read from the environment; tests shorten them).
     realtime_heartbeat_seconds: float = 15
     realtime_validate_seconds: float = 3
+    # A websocket ping every so often; unanswered this long, the agent is not reading.
+    realtime_ping_seconds: float = 10
+    realtime_pong_timeout_seconds: float = 10
 
     @property
     def embedded_database(self) -> bool:

@@ -26,6 +26,7 @@ import uvicorn
 
 from wazify.app import create_app
 from wazify.cli.common import CliError, cli_runtime
+from wazify.cli.serve import server_options
 from wazify.demo import script
 from wazify.demo.seed import PASSWORD, TOKEN, seed
 from wazify.demo.simulation import Customers
@@ -119,6 +120,7 @@ async def _serve(settings, webhook_url: str, secret: str, quiet: bool) -> None:
         port=settings.port,
         log_level="warning",
         access_log=False,
+        **server_options(settings),
     )
     server = uvicorn.Server(config)
     pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)

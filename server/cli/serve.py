@@ -16,18 +16,28 @@ from wazify.actions.uow import unit_of_work
 from wazify.app import create_app
 from wazify.cli.common import CLI_ACTOR, CliError, check_database, cli_runtime, resolved_settings
 from wazify.db.migrate import apply_migrations
+from wazify.lib.gc_tuning import tune_garbage_collector
+from wazify.realtime.keepalive import ResumableWebSocketProtocol
 from wazify.settings import Settings, load_settings
 
-# Measured (bench/fanout.py, the issue 7 note): uvicorn's sans-I/O websockets on uvloop
-# sends frames several times cheaper than its default websockets implementation, and
-# without per-message deflate each socket skips a zlib compressor and decompressor (about
-# 250 kB of state when a browser negotiates it) for frames that are small JSON anyway.
-SERVER_OPTIONS: dict[str, object] = {
-    "loop": "uvloop",
-    "http": "httptools",
-    "ws": "websockets-sansio",
-    "ws_per_message_deflate": False,
-}
+
+def server_options(settings: Settings) -> dict[str, object]:
+    """uvicorn's options for every way the app is served (serve, workers, demo).
+
+    Measured (bench/fanout.py, the issue 7 note): uvicorn's sans-I/O websockets on uvloop
+    sends frames several times cheaper than its default websockets implementation, and
+    without per-message deflate each socket skips a zlib compressor and decompressor (about
+    250 kB of state when a browser negotiates it) for frames that are small JSON anyway.
+    The keepalive ping finds agents that stopped reading (see realtime/keepalive.py).
+    """
+    return {
+        "loop": "uvloop",
+        "http": "httptools",
+        "ws": ResumableWebSocketProtocol,
+        "ws_per_message_deflate": False,
+        "ws_ping_interval": settings.realtime_ping_seconds,
+        "ws_ping_timeout": settings.realtime_pong_timeout_seconds,
+    }
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
@@ -94,14 +104,16 @@ def serve_command(args: argparse.Namespace) -> None:
     asyncio.run(prepare(settings))
     print(f"Wazify listening on http://{host}:{port}", flush=True)
     if args.workers == 1:
+        app = create_app(settings)
+        tune_garbage_collector()
         uvicorn.run(
-            create_app(settings),
+            app,
             host=host,
             port=port,
             proxy_headers=True,
             log_level=settings.log_level.lower(),
             access_log=False,
-            **SERVER_OPTIONS,
+            **server_options(settings),
         )
         return
     # Worker processes build their settings from the environment: hand them the resolved
@@ -117,7 +129,7 @@ def serve_command(args: argparse.Namespace) -> None:
         proxy_headers=True,
         log_level=settings.log_level.lower(),
         access_log=False,
-        **SERVER_OPTIONS,
+        **server_options(settings),
     )
 
 

@@ -100,8 +100,8 @@ async def _serve(socket: WebSocket, realtime: Realtime, principal: Principal, si
             # A resync (or a close asked for during replay): let the writer send what is
             # queued and the close code, rather than cancelling it with the frame unsent.
             await asyncio.wait([writer], timeout=CLOSE_TIMEOUT)
-    except WebSocketDisconnect:
-        pass
+    except (WebSocketDisconnect, OSError):
+        pass  # gone, or dropped as not reading (a send during replay raises OSError)
     finally:
         realtime.hub.unregister(connection)
         connection.closed = True

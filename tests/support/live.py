@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import uvicorn
 from litestar import Litestar
@@ -12,12 +13,31 @@ from litestar import Litestar
 from tests.support.services import free_port
 
 
+class Address(str):
+    """A "host:port" string that also holds the uvicorn.Server behind it (for tests that
+    look at its connections: `address.server.server_state.connections`)."""
+
+    server: uvicorn.Server
+
+
 @asynccontextmanager
-async def live_server(app: Litestar) -> AsyncIterator[str]:
-    """Serve `app` with uvicorn on 127.0.0.1; yields "host:port"."""
+async def live_server(app: Litestar, **options: Any) -> AsyncIterator[Address]:
+    """Serve `app` with uvicorn on 127.0.0.1; yields "host:port" (an `Address`).
+
+    `options` override or add to uvicorn.Config's arguments, e.g.
+    `live_server(app, **server_options(settings))` serves it as `wazify serve` does (a
+    "loop" option is moot here: the server runs in the test's loop)."""
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio"
+        app,
+        **{
+            "host": "127.0.0.1",
+            "port": port,
+            "log_level": "warning",
+            "lifespan": "on",
+            "ws": "websockets-sansio",
+            **options,
+        },
     )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
@@ -26,8 +46,10 @@ async def live_server(app: Litestar) -> AsyncIterator[str]:
         if task.done():
             task.result()
         await asyncio.sleep(0.01)
+    address = Address(f"{config.host}:{config.port}")
+    address.server = server
     try:
-        yield f"127.0.0.1:{port}"
+        yield address
     finally:
         server.should_exit = True
         await task
