@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 
 from wazify.db.tables import ALL_TABLES
@@ -19,8 +20,17 @@ async def open_engine(dsn: str, *, min_size: int = 2, max_size: int = 20) -> Pos
     engine = await asyncio.to_thread(PostgresEngine, config={"dsn": dsn})
     for table in ALL_TABLES:
         table._meta.db = engine
-    await engine.start_connection_pool(min_size=min_size, max_size=max_size)
+    await engine.start_connection_pool(
+        min_size=min_size, max_size=max_size, reset=keep_session_state
+    )
     return engine
+
+
+async def keep_session_state(connection: asyncpg.Connection) -> None:
+    """Released connections skip asyncpg's reset query (RESET ALL, UNLISTEN *, CLOSE ALL,
+    pg_advisory_unlock_all): one round trip per release, on every request. Wazify never
+    changes session state on a pooled connection (no SET, advisory locks are
+    transaction-scoped, nothing LISTENs); asyncpg still rolls back an open transaction."""
 
 
 CLOSE_DEADLINE_SECONDS = 10

@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
+
 from wazify.accounts import service
 from wazify.accounts.queries import StoredAccount, refresh_candidates, subscribed_accounts
 from wazify.actions.connections import (
@@ -88,16 +90,19 @@ class TokenRefresher:
 
     async def refresh_due(self) -> RefreshReport:
         report = RefreshReport()
-        async with self.runtime.engine.pool.acquire() as lock:
+        # The session lock lives on a connection of its own, closed afterwards: closing it
+        # releases the lock even if this round is cancelled halfway (pooled connections
+        # are not reset on release, see db/engine.py).
+        lock = await asyncpg.connect(self.runtime.dsn)
+        try:
             if not await lock.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY):
                 return report
-            try:
-                candidates = await refresh_candidates(self.runtime.engine.pool, self.window_days)
-                async with service.oauth_client(self.runtime.settings) as client:
-                    for account in candidates:
-                        await self._refresh_one(client, account, report)
-            finally:
-                await lock.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
+            candidates = await refresh_candidates(self.runtime.engine.pool, self.window_days)
+            async with service.oauth_client(self.runtime.settings) as client:
+                for account in candidates:
+                    await self._refresh_one(client, account, report)
+        finally:
+            await lock.close()
         return report
 
     async def _refresh_one(
