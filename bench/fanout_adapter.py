@@ -83,7 +83,7 @@ class PublishTrigger:
             }
         ).encode()
         event = LoggedEvent(self.workspace_id, self.seq, None, None, payload)
-        await self.client.publish(self.channel, encode_wire(event))
+        await self.client.publish(self.channel, encode_wire([event]))
 
     async def close(self) -> None:
         await self.client.aclose()

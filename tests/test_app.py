@@ -342,7 +342,7 @@ async def test_redis_subscriber_sees_the_event_only_after_commit(
 
         message = await next_message(pubsub, 5)
         assert message is not None, "the committed event was never published"
-        event = decode_wire(message["data"])
+        [event] = decode_wire(message["data"])
         # Whoever receives it can already read it from Postgres.
         row = await db.fetchrow(
             "SELECT payload::text AS payload FROM events WHERE workspace_id = $1 AND seq = $2",

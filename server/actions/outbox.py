@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 
 from wazify.actions.inbound_effects import apply_deferred
+from wazify.actions.message_locks import lock_message_keys
 from wazify.actions.uow import UnitOfWork
 from wazify.conversations.queries import account_views, message_views
 from wazify.realtime.events import AccountUpdated, MessageUpdated
@@ -89,20 +90,6 @@ async def emit_updated(uow: UnitOfWork, rows: Sequence[Any]) -> None:
         )
 
 
-async def _lock_mids(uow: UnitOfWork, keys: Sequence[tuple[int, str]]) -> None:
-    # The same keys, taken in the same order, as wazify.actions.inbound._lock_mids: a reply
-    # learning its mid and a webhook batch carrying it (its echo, a read receipt) take turns
-    # and never deadlock.
-    ordered = sorted(set(keys))
-    await uow.conn.execute(
-        "SELECT pg_advisory_xact_lock(k.key) FROM ("
-        " SELECT DISTINCT hashtextextended(a.account_id::text || ':' || a.mid, 0) AS key"
-        " FROM unnest($1::bigint[], $2::text[]) AS a(account_id, mid) ORDER BY 1) AS k",
-        [account_id for account_id, _ in ordered],
-        [mid for _, mid in ordered],
-    )
-
-
 async def do_claim_replies(uow: UnitOfWork, limit: int, lease: timedelta) -> list[Claimed]:
     ids = [row["id"] for row in await uow.conn.fetch(CLAIM, limit, lease)]
     if not ids:
@@ -142,7 +129,9 @@ async def do_record_sent(uow: UnitOfWork, results: Sequence[tuple[Claimed, str |
     named = [(reply, mid) for reply, mid in results if mid is not None]
     if not named:
         return
-    await _lock_mids(uow, [(reply.account_id, mid) for reply, mid in named])
+    # The keys a webhook batch carrying these mids (an echo, a read receipt) takes: the
+    # reply learning its mid and that batch take turns.
+    await lock_message_keys(uow, set(), {(reply.account_id, mid) for reply, mid in named})
     taken = {
         (row["account_id"], row["mid"])
         for row in await uow.conn.fetch(

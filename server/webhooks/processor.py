@@ -2,7 +2,9 @@
 
 A batch of pending receipts is claimed with FOR UPDATE SKIP LOCKED and applied in the same
 transaction that marks them processed, so a receipt is applied exactly once even with
-several server processes, and a crash simply leaves it pending. A receipt whose content
+several server processes, and a crash simply leaves it pending. Each process runs two
+such loops: while one waits for Postgres to insert its batch, the other decodes the next
+(batches of messages only share their locks, see actions/message_locks.py). A receipt whose content
 breaks processing is isolated and quarantined with the reason; a passing database fault
 (deadlock, lost connection) leaves the batch pending for the next round.
 """
@@ -23,7 +25,8 @@ from wazify.runtime import Runtime
 
 log = logging.getLogger("wazify.webhooks")
 
-BATCH_SIZE = 200
+BATCH_SIZE = 50
+LOOPS = 2
 IDLE_POLL_SECONDS = 1.0
 # How long stop() lets a round in flight finish before cancelling it.
 STOP_GRACE_SECONDS = 10.0
@@ -47,8 +50,9 @@ class WebhookProcessor:
     runtime: Runtime
     on_new_contacts: Callable[[], None] = lambda: None
     batch_size: int = BATCH_SIZE
+    loops: int = LOOPS
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
-    _task: asyncio.Task[None] | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stopping: bool = False
 
     def wake(self) -> None:
@@ -56,20 +60,24 @@ class WebhookProcessor:
 
     def start(self) -> None:
         self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="webhook-processor")
+        self._tasks = [
+            asyncio.create_task(self._run(), name=f"webhook-processor-{number}")
+            for number in range(self.loops)
+        ]
 
     async def stop(self) -> None:
         """Let the round in flight finish, then stop. Cancelling a round mid-transaction
         (while the connection begins or commits) would leak its pooled connection, and
         closing the pool would then wait for it forever."""
-        if self._task is None:
+        if not self._tasks:
             return
         self._stopping = True
         self._wake.set()
-        await asyncio.wait({self._task}, timeout=STOP_GRACE_SECONDS)
-        self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
-        self._task = None
+        await asyncio.wait(self._tasks, timeout=STOP_GRACE_SECONDS)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
 
     async def _run(self) -> None:
         while not self._stopping:

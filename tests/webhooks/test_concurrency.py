@@ -17,6 +17,7 @@ from tests.webhooks.conftest import (
     settle,
 )
 from wazify.actions.inbound import AccountRef, do_apply_inbound
+from wazify.actions.message_locks import lock_message_keys
 from wazify.actions.uow import unit_of_work
 from wazify.fakemeta.webhooks import (
     ACCOUNT,
@@ -205,3 +206,30 @@ async def test_a_reaction_arriving_while_its_message_commits_is_not_lost(
     assert await _race(runtime, inbox, held=MESSAGE, racing=REACTION) is False
     assert await db.fetchval("SELECT count(*) FROM reactions") == 1
     assert await db.fetchval("SELECT count(*) FROM deferred_effects") == 0
+
+
+async def test_message_batches_share_their_locks_and_an_effect_waits_for_them(runtime) -> None:
+    """Two batches storing messages run side by side; a batch applying an effect to one of
+    those mids waits until the batch holding it has committed (and then sees its row)."""
+    keys = {(1, "mid-shared")}
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_message_batch() -> None:
+        async with unit_of_work(runtime, SYSTEM) as uow:
+            await lock_message_keys(uow, keys, set())
+            holding.set()
+            await release.wait()
+
+    async def lock_once(message_keys: set, effect_keys: set) -> None:
+        async with unit_of_work(runtime, SYSTEM) as uow:
+            await lock_message_keys(uow, message_keys, effect_keys)
+
+    holder = asyncio.create_task(hold_message_batch())
+    await asyncio.wait_for(holding.wait(), 5)
+    await asyncio.wait_for(lock_once(keys, set()), 2)  # not blocked by the other batch
+    effect = asyncio.create_task(lock_once(set(), keys))
+    await asyncio.sleep(0.3)
+    assert not effect.done(), "the effect did not wait for the batch storing its message"
+    release.set()
+    await asyncio.wait_for(effect, 5)
+    await holder
