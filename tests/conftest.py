@@ -11,6 +11,7 @@ binary exists; otherwise Redis tests skip with a loud reason. With WAZIFY_TEST_S
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import tempfile
@@ -103,7 +104,17 @@ TABLES = (
 @pytest.fixture
 async def runtime(shared_runtime: Runtime) -> Runtime:
     """The session's runtime over empty tables."""
-    await shared_runtime.engine.pool.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+    for attempt in range(3):
+        try:
+            await shared_runtime.engine.pool.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+            break
+        except asyncpg.DeadlockDetectedError:
+            # TRUNCATE locks its tables one by one; a transaction still finishing from the
+            # previous test's server (a worker's last round) can hold one of them and want
+            # another. Postgres picks a victim; once that round is over, truncating works.
+            if attempt == 2:
+                raise
+            await asyncio.sleep(0.2)
     return shared_runtime
 
 

@@ -6,3 +6,11 @@
 ALTER TABLE messages
     DROP CONSTRAINT messages_workspace_id_fkey,
     DROP CONSTRAINT messages_account_id_fkey;
+
+-- The conversation keeps its last message's time beside its id: deciding whether a new
+-- message is later compares two columns of the locked row, where a read of the messages
+-- table (the statement's snapshot) missed a last message committed by a concurrent batch
+-- while this one waited for the row, and let an older message take its place.
+ALTER TABLE conversations ADD COLUMN last_message_at timestamptz;
+UPDATE conversations c SET last_message_at = m.sent_at
+FROM messages m WHERE m.id = c.last_message_id;

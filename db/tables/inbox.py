@@ -63,6 +63,7 @@ class Conversation(Table, tablename="conversations"):
     assignee = ForeignKey(User, db_column_name="assignee_id", null=True)
     last_activity_at = Timestamptz(default=TimestamptzNow())
     last_message_id = BigInt(null=True, default=None)
+    last_message_at = Timestamptz(null=True, default=None)
     unread_count = Integer(default=0)
     last_customer_message_at = Timestamptz(null=True, default=None)
     window_ends_at = Timestamptz(null=True, default=None)

@@ -148,9 +148,13 @@ UPDATE conversations c SET
     window_ends_at = greatest(c.last_customer_message_at, u.customer_at) + interval '24 hours',
     human_agent_ends_at = greatest(c.last_customer_message_at, u.customer_at) + interval '7 days',
     last_message_id = CASE
-        WHEN (coalesce((SELECT lm.sent_at FROM messages lm WHERE lm.id = c.last_message_id),
-                       '-infinity'), coalesce(c.last_message_id, 0)) < (u.newest_at, u.newest_id)
+        WHEN (coalesce(c.last_message_at, '-infinity'), coalesce(c.last_message_id, 0))
+             < (u.newest_at, u.newest_id)
         THEN u.newest_id ELSE c.last_message_id END,
+    last_message_at = CASE
+        WHEN (coalesce(c.last_message_at, '-infinity'), coalesce(c.last_message_id, 0))
+             < (u.newest_at, u.newest_id)
+        THEN u.newest_at ELSE c.last_message_at END,
     last_activity_at = CASE WHEN c.last_message_id IS NULL THEN u.newest_at
         ELSE greatest(c.last_activity_at, u.newest_at) END,
     status = CASE WHEN u.reopen THEN 'open' ELSE c.status END,

@@ -4,9 +4,9 @@ A batch of pending receipts is claimed with FOR UPDATE SKIP LOCKED and applied i
 transaction that marks them processed, so a receipt is applied exactly once even with
 several server processes, and a crash simply leaves it pending. Each process runs two
 such loops: while one waits for Postgres to insert its batch, the other decodes the next
-(batches of messages only share their locks, see actions/message_locks.py). A receipt whose content
-breaks processing is isolated and quarantined with the reason; a passing database fault
-(deadlock, lost connection) leaves the batch pending for the next round.
+(batches of messages only share their locks, see actions/message_locks.py). A receipt
+whose content breaks processing is isolated and quarantined with the reason; a passing
+database fault (deadlock, lost connection) leaves the batch pending for the next round.
 """
 
 from __future__ import annotations
