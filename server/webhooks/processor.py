@@ -2,9 +2,12 @@
 
 A batch of pending receipts is claimed with FOR UPDATE SKIP LOCKED and applied in the same
 transaction that marks them processed, so a receipt is applied exactly once even with
-several server processes, and a crash simply leaves it pending. Each process runs two
-such loops: while one waits for Postgres to insert its batch, the other decodes the next
-(batches of messages only share their locks, see actions/message_locks.py). A receipt
+several server processes, and a crash simply leaves it pending. A second loop joins in
+only while there is a backlog (the first loop's batches come back full): while one waits
+for Postgres to insert its batch, the other decodes the next (batches of messages share
+their locks, see actions/message_locks.py). Below that, one loop keeps the events in the
+order the deliveries arrived; two may commit neighbouring batches in either order (Meta
+promises no delivery order either; messages are ordered by their timestamps). A receipt
 whose content breaks processing is isolated and quarantined with the reason; a passing
 database fault (deadlock, lost connection) leaves the batch pending for the next round.
 """
@@ -51,17 +54,21 @@ class WebhookProcessor:
     on_new_contacts: Callable[[], None] = lambda: None
     batch_size: int = BATCH_SIZE
     loops: int = LOOPS
-    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _wakes: list[asyncio.Event] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stopping: bool = False
 
+    def __post_init__(self) -> None:
+        # One wake-up per loop: new receipts wake the first, a backlog the next.
+        self._wakes = [asyncio.Event() for _ in range(self.loops)]
+
     def wake(self) -> None:
-        self._wake.set()
+        self._wakes[0].set()
 
     def start(self) -> None:
         self._stopping = False
         self._tasks = [
-            asyncio.create_task(self._run(), name=f"webhook-processor-{number}")
+            asyncio.create_task(self._run(number), name=f"webhook-processor-{number}")
             for number in range(self.loops)
         ]
 
@@ -72,36 +79,43 @@ class WebhookProcessor:
         if not self._tasks:
             return
         self._stopping = True
-        self._wake.set()
+        for wake in self._wakes:
+            wake.set()
         await asyncio.wait(self._tasks, timeout=STOP_GRACE_SECONDS)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
 
-    async def _run(self) -> None:
+    async def _run(self, number: int) -> None:
+        wake = self._wakes[number]
+        # The first loop also polls (receipts left by another process or a failed round).
+        poll = IDLE_POLL_SECONDS if number == 0 else None
         while not self._stopping:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
-            self._wake.clear()
+                await asyncio.wait_for(wake.wait(), poll)
+            wake.clear()
             if self._stopping:
                 return
             try:
-                await self.drain()
+                await self.drain(number)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("webhook processing round failed; retrying shortly")
                 await asyncio.sleep(IDLE_POLL_SECONDS)
 
-    async def drain(self) -> int:
-        """Process pending receipts until none are left; return how many were handled."""
+    async def drain(self, number: int = 0) -> int:
+        """Process pending receipts until none are left; return how many were handled.
+        While batches come back full, the next loop (if any) is woken to help."""
         total = 0
         while True:
             handled = await self.process_batch()
             total += handled
             if handled < self.batch_size or self._stopping:
                 return total
+            if number + 1 < len(self._wakes):
+                self._wakes[number + 1].set()
 
     async def process_batch(self, receipt_ids: list[int] | None = None) -> int:
         try:

@@ -233,3 +233,46 @@ async def test_message_batches_share_their_locks_and_an_effect_waits_for_them(ru
     release.set()
     await asyncio.wait_for(effect, 5)
     await holder
+
+
+class RecordingProcessor(WebhookProcessor):
+    """Notes which loop (task) handled each batch."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.loops_seen: list[str] = []
+
+    async def process_batch(self, receipt_ids=None) -> int:
+        handled = await super().process_batch(receipt_ids)
+        if handled:
+            self.loops_seen.append(asyncio.current_task().get_name())
+        return handled
+
+
+async def test_a_second_loop_helps_only_with_a_backlog(db, runtime, inbox) -> None:
+    writer = ReceiptWriter(runtime.engine.pool, on_stored=lambda: None)
+    processor = RecordingProcessor(runtime, batch_size=2, loops=2)
+    processor.start()
+    try:
+        # Deliveries one at a time: batches never fill up, the first loop does it all.
+        for number in range(4):
+            item = text_message(
+                ACCOUNT, CONTACTS[0], f"one {number}", make_mid(ACCOUNT, 900 + number)
+            )
+            await writer.store(encode_body(body([entry(ACCOUNT, [item])])))
+            processor.wake()
+            await settle(runtime)
+        assert set(processor.loops_seen) == {"webhook-processor-0"}
+        # A backlog: full batches wake the second loop, which takes batches of its own.
+        processor.loops_seen.clear()
+        for number in range(40):
+            item = text_message(
+                ACCOUNT, CONTACTS[number % 3], f"b{number}", make_mid(ACCOUNT, 1000 + number)
+            )
+            await writer.store(encode_body(body([entry(ACCOUNT, [item])])))
+        processor.wake()
+        await settle(runtime)
+        assert set(processor.loops_seen) == {"webhook-processor-0", "webhook-processor-1"}
+    finally:
+        await processor.stop()
+    assert await db.fetchval("SELECT count(*) FROM messages") == 44
