@@ -97,7 +97,7 @@ SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::t
                      $17::text[], $18::timestamptz[])
 ON CONFLICT (account_id, mid) WHERE mid IS NOT NULL DO NOTHING
 RETURNING id, account_id, mid, {view}::text AS view
-""".format(view=message_json("messages"))
+""".format(view=message_json("messages", new_row=True))
 
 
 def _json(value: object) -> str | None:
