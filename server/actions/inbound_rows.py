@@ -24,7 +24,7 @@ from wazify.meta.events import (
     UnknownEvent,
 )
 from wazify.meta.normalize import KNOWN_ATTACHMENT_TYPES, synthetic_id
-from wazify.views import AttachmentView
+from wazify.views import AttachmentView, MessageView
 
 ROW_ITEMS = (
     InboundMessage,
@@ -71,6 +71,29 @@ class RowDraft:
 
     def attachments_json(self) -> str:
         return _encode(self.attachments or []).decode()
+
+    def view(self, message_id: int, conversation_id: int) -> MessageView:
+        """The row's view right after its insert, as the views SQL would read it (no
+        client id, author, edits or reactions yet): built here rather than read back."""
+        return MessageView(
+            id=message_id,
+            conversation_id=conversation_id,
+            direction=self.direction,  # type: ignore[arg-type]
+            kind=self.kind,
+            source=self.source,
+            mid=self.mid,
+            text=self.text,
+            attachments=self.attachments or [],
+            reply_to_mid=self.reply_to_mid,
+            reply_to_story=self.reply_to_story,
+            quick_reply_payload=self.quick_reply_payload,
+            referral=self.referral,
+            payload=self.payload,
+            unsupported=self.unsupported,
+            standby=self.standby,
+            status=self.status,
+            sent_at=self.sent_at,
+        )
 
 
 def _attachment_view(attachment: Attachment) -> AttachmentView:

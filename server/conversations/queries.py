@@ -42,11 +42,6 @@ async def message_views(db: Queryable, ids: Sequence[int]) -> dict[int, MessageV
     return {view.id: view for view in _messages.decode(data)}
 
 
-def decode_message_views(texts: Sequence[str]) -> list[MessageView]:
-    """Views built by message_json() elsewhere (an INSERT's RETURNING), decoded at once."""
-    return _messages.decode(("[" + ",".join(texts) + "]").encode())
-
-
 async def conversation_views(db: Queryable, ids: Sequence[int]) -> dict[int, ConversationView]:
     data = await _json_list(
         db,

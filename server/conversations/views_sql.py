@@ -14,10 +14,8 @@ REACTIONS_OF_MESSAGE = """coalesce((
     FROM reactions r WHERE r.message_id = {m}.id), '[]'::json)"""
 
 
-def message_json(m: str = "m", *, new_row: bool = False) -> str:
-    """A MessageView of the messages row aliased `m`. A row being inserted (`new_row`, in
-    an INSERT's RETURNING) has no reactions yet: no lookup is made for them."""
-    reactions = "'[]'::json" if new_row else REACTIONS_OF_MESSAGE.format(m=m)
+def message_json(m: str = "m") -> str:
+    """A MessageView of the messages row aliased `m`."""
     return f"""json_build_object(
     'id', {m}.id, 'conversation_id', {m}.conversation_id, 'direction', {m}.direction,
     'kind', {m}.kind, 'source', {m}.source, 'mid', {m}.mid, 'client_id', {m}.client_id,
@@ -28,7 +26,7 @@ def message_json(m: str = "m", *, new_row: bool = False) -> str:
     'payload', {m}.payload, 'unsupported', {m}.unsupported, 'standby', {m}.standby,
     'status', {m}.status, 'status_reason', {m}.status_reason, 'edit_count', {m}.edit_count,
     'edits', {m}.edits, 'deleted', {m}.deleted_at IS NOT NULL,
-    'reactions', {reactions}, 'sent_at', {m}.sent_at)"""
+    'reactions', {REACTIONS_OF_MESSAGE.format(m=m)}, 'sent_at', {m}.sent_at)"""
 
 
 def contact_json(ct: str = "ct") -> str:

@@ -10,16 +10,19 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import msgspec
 import pytest
 
 from tests.webhooks.conftest import (
     at_ms,
     deliver,
     event_log,
+    ingest,
     last_seq,
     message_by_mid,
     stored_messages,
 )
+from wazify.conversations.queries import message_views
 from wazify.fakemeta.cases import EDITED_TEXT, TEXT
 from wazify.fakemeta.webhooks import (
     ACCOUNT,
@@ -473,3 +476,21 @@ async def test_echo_of_an_unknown_mid_is_a_reply_from_the_instagram_app(
     assert await stored_messages(db) == [ECHO | {"mid": mid(300), "text": "Sent from my phone"}]
     conversation = await db.fetchrow("SELECT unread_count, window_ends_at FROM conversations")
     assert (conversation["unread_count"], conversation["window_ends_at"]) == (0, None)
+
+
+@pytest.mark.parametrize("name", sorted(ALL_CASES))
+async def test_message_created_carries_the_view_the_api_reads(name, db, runtime, inbox) -> None:
+    """message.created's message is built from the inserted row's draft, not read back: it
+    must equal what the views SQL reads for that row (the API, replay, bootstrap)."""
+    await ingest(runtime, ALL_CASES[name]())
+    log = await event_log(db, inbox.workspace_id)
+    created = [event["message"] for kind, event in log if kind == "message.created"]
+    changed_later = {
+        event.get("message", {}).get("id", event.get("message_id"))
+        for kind, event in log
+        if kind != "message.created"
+    } | {id_ for kind, event in log if kind == "messages.seen" for id_ in event["message_ids"]}
+    stable = [view for view in created if view["id"] not in changed_later]
+    read = await message_views(db, [view["id"] for view in stable])
+    for view in stable:
+        assert view == json.loads(msgspec.json.encode(read[view["id"]])), name
