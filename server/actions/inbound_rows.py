@@ -69,9 +69,6 @@ class RowDraft:
         """What the conversation keeps as its source: an ad's referral or an ig.me ref."""
         return self.payload if self.kind == "referral" else self.referral
 
-    def attachments_json(self) -> str:
-        return _encode(self.attachments or []).decode()
-
     def view(self, message_id: int, conversation_id: int) -> MessageView:
         """The row's view right after its insert, as the views SQL would read it (no
         client id, author, edits or reactions yet): built here rather than read back."""
