@@ -119,27 +119,22 @@ class UnitOfWork:
         typed = await self._assign_sequences()
         logged = [item for item, _ in typed]
         if logged:
-            # One statement for the whole log batch (ingest writes thousands at a time), its
-            # rows one JSON document: each payload is embedded as it is (msgspec.Raw) and
-            # read back as json, whose text Postgres keeps byte for byte.
-            rows = [
-                _LogRow(
-                    w=item.workspace_id,
-                    s=item.seq,
-                    t=event_type,
-                    p=msgspec.Raw(item.payload),
-                    u=item.audience_user_id,
-                    r=",".join(item.audience_roles) if item.audience_roles is not None else None,
-                )
-                for item, event_type in typed
-            ]
+            # One statement for the whole log batch: ingest writes thousands at a time.
             await self.conn.execute(
                 "INSERT INTO events (workspace_id, seq, type, payload, audience_user_id,"
                 " audience_roles, created_at)"
-                " SELECT w, s, t, p::text, u, string_to_array(r, ','), clock_timestamp()"
-                " FROM json_to_recordset($1::json)"
-                " AS e(w bigint, s bigint, t text, p json, u bigint, r text)",
-                msgspec.json.encode(rows).decode(),
+                " SELECT w, s, t, p, u, string_to_array(r, ','), clock_timestamp()"
+                " FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[],"
+                " $6::text[]) AS e(w, s, t, p, u, r)",
+                [item.workspace_id for item in logged],
+                [item.seq for item in logged],
+                [event_type for _, event_type in typed],
+                [item.payload.decode() for item in logged],
+                [item.audience_user_id for item in logged],
+                [
+                    ",".join(item.audience_roles) if item.audience_roles is not None else None
+                    for item in logged
+                ],
             )
         if self.audits:
             await self.conn.executemany(
@@ -162,15 +157,6 @@ class UnitOfWork:
                 ],
             )
         self.committed = logged
-
-
-class _LogRow(msgspec.Struct):
-    w: int
-    s: int
-    t: str
-    p: msgspec.Raw
-    u: int | None
-    r: str | None
 
 
 def _event_type(event: EventBase) -> str:
