@@ -109,6 +109,9 @@ DATABASE_DOWN = (
     asyncpg.exceptions.InterfaceError,
 )
 
+# A write the database did not take: down, or refusing (disk full, shutting down, ...).
+WRITE_REFUSED = (*DATABASE_DOWN, asyncpg.PostgresError)
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     AppError: handle_app_error,
     HTTPException: handle_http_exception,

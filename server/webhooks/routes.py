@@ -14,13 +14,12 @@ import hmac
 import logging
 from urllib.parse import parse_qs
 
-import asyncpg
 import msgspec
 from litestar import asgi
 from litestar.types import Receive, Scope, Send
 
 from wazify.auth.guards import SKIP_AUTH
-from wazify.lib.http_errors import DATABASE_DOWN, DATABASE_DOWN_MESSAGE, error_body
+from wazify.lib.http_errors import DATABASE_DOWN_MESSAGE, WRITE_REFUSED, error_body
 from wazify.meta.signature import verify_signature
 from wazify.runtime import Runtime
 from wazify.webhooks.service import WebhookPipeline
@@ -96,7 +95,7 @@ async def _receive_delivery(
         return
     try:
         await webhooks.writer.store(body)
-    except (*DATABASE_DOWN, asyncpg.PostgresError) as error:
+    except WRITE_REFUSED as error:
         log.error("webhook not stored, Meta will retry: %s", error)
         body = error_body("unavailable", DATABASE_DOWN_MESSAGE)
         await _answer(send, 503, body, extra_headers=[(b"retry-after", b"5")])
