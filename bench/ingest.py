@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.support import HttpPoster, cpu_seconds, free_port, percentiles
 from wazify.fakemeta.webhooks import ACCOUNT, body, encode_body, entry, signed, text_message
 from wazify.lib.crypto import generate_key
-from wazify.realtime.broker import channel_names, decode_wire
+from wazify.realtime.broker import channel_names, decode_wire, pass_push_through
 
 SECRET = "bench-app-secret"
 
@@ -175,7 +175,9 @@ class PublishWatch:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        pubsub = self.client.pubsub(
+            ignore_subscribe_messages=True, push_handler_func=pass_push_through
+        )
         await pubsub.subscribe(self.channel)
         self._task = asyncio.create_task(self._read(pubsub))
 
