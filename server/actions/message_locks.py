@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 from wazify.actions.uow import UnitOfWork
 
 # Advisory lock keys of message identities: a fixed range of buckets.
@@ -24,19 +26,24 @@ async def lock_message_keys(
     deadlock on them. Keys are hashed into a fixed number of buckets: a batch of thousands
     of messages would otherwise take thousands of locks and exhaust the server's lock table.
     """
-    modes = dict.fromkeys(message_keys, False) | dict.fromkeys(effect_keys, True)
-    if not modes:
+    # Buckets are computed here: the statement then carries at most 64 keys, not one
+    # row per message (encoding thousands of them cost more than the locks).
+    exclusive: dict[int, bool] = {}
+    for account_id, mid in message_keys:
+        exclusive.setdefault(_bucket(account_id, mid), False)
+    for account_id, mid in effect_keys:
+        exclusive[_bucket(account_id, mid)] = True
+    if not exclusive:
         return
-    ordered = sorted(modes)
+    keys = sorted(exclusive)
     await uow.conn.execute(
         "SELECT CASE WHEN k.exclusive THEN pg_advisory_xact_lock(k.key)::text"
-        " ELSE pg_advisory_xact_lock_shared(k.key)::text END FROM ("
-        " SELECT key, bool_or(exclusive) AS exclusive FROM ("
-        f"  SELECT {MESSAGE_LOCK_BASE} + abs(hashtextextended("
-        f"  a.account_id::text || ':' || a.mid, 0) % {MESSAGE_LOCK_BUCKETS}) AS key, a.exclusive"
-        "  FROM unnest($1::bigint[], $2::text[], $3::bool[]) AS a(account_id, mid, exclusive)"
-        " ) AS b GROUP BY key ORDER BY key) AS k",
-        [account_id for account_id, _ in ordered],
-        [mid for _, mid in ordered],
-        [modes[key] for key in ordered],
+        " ELSE pg_advisory_xact_lock_shared(k.key)::text END"
+        " FROM unnest($1::bigint[], $2::bool[]) AS k(key, exclusive)",  # in array order
+        keys,
+        [exclusive[key] for key in keys],
     )
+
+
+def _bucket(account_id: int, mid: str) -> int:
+    return MESSAGE_LOCK_BASE + zlib.crc32(f"{account_id}:{mid}".encode()) % MESSAGE_LOCK_BUCKETS
