@@ -16,6 +16,7 @@ import msgspec
 
 from wazify.actions.echo_match import match_overtaking_echoes
 from wazify.actions.inbound_effects import EFFECTS, apply_deferred, apply_effect
+from wazify.actions.inbound_parties import upsert_contacts, upsert_conversations
 from wazify.actions.inbound_rows import RowDraft, draft_row
 from wazify.actions.message_locks import lock_message_keys
 from wazify.actions.uow import UnitOfWork
@@ -39,47 +40,6 @@ class InboundResult:
     new_message_ids: list[int] = field(default_factory=list)
     new_contact_ids: list[int] = field(default_factory=list)
     new_conversation_ids: list[int] = field(default_factory=list)
-
-
-async def _upsert_contacts(
-    uow: UnitOfWork, keys: list[tuple[AccountRef, str]], result: InboundResult
-) -> dict[tuple[int, str], int]:
-    rows = sorted({(account.workspace_id, account.id, igsid) for account, igsid in keys})
-    arrays = [list(column) for column in zip(*rows, strict=True)]
-    created = await uow.conn.fetch(
-        "INSERT INTO contacts (workspace_id, account_id, igsid)"
-        " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[])"
-        " ON CONFLICT (account_id, igsid) DO NOTHING RETURNING id",
-        *arrays,
-    )
-    result.new_contact_ids.extend(row["id"] for row in created)
-    found = await uow.conn.fetch(
-        "SELECT c.id, c.account_id, c.igsid FROM contacts c"
-        " JOIN unnest($1::bigint[], $2::text[]) AS k(account_id, igsid)"
-        " ON c.account_id = k.account_id AND c.igsid = k.igsid",
-        arrays[1],
-        arrays[2],
-    )
-    return {(row["account_id"], row["igsid"]): row["id"] for row in found}
-
-
-async def _upsert_conversations(
-    uow: UnitOfWork, keys: list[tuple[AccountRef, int]], result: InboundResult
-) -> dict[int, int]:
-    """Conversation id per contact id; one conversation per (account, contact)."""
-    rows = sorted({(account.workspace_id, account.id, contact_id) for account, contact_id in keys})
-    arrays = [list(column) for column in zip(*rows, strict=True)]
-    created = await uow.conn.fetch(
-        "INSERT INTO conversations (workspace_id, account_id, contact_id)"
-        " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])"
-        " ON CONFLICT (account_id, contact_id) DO NOTHING RETURNING id",
-        *arrays,
-    )
-    result.new_conversation_ids.extend(row["id"] for row in created)
-    found = await uow.conn.fetch(
-        "SELECT id, contact_id FROM conversations WHERE contact_id = ANY($1::bigint[])", arrays[2]
-    )
-    return {row["contact_id"]: row["id"] for row in found}
 
 
 # Rows travel as one JSON document, unpacked by json_to_recordset: asyncpg encoding 18
@@ -270,11 +230,11 @@ async def do_apply_inbound(
 async def _store_rows(
     uow: UnitOfWork, drafts: list[tuple[RowDraft, AccountRef]], result: InboundResult
 ) -> None:
-    contacts = await _upsert_contacts(
+    contacts = await upsert_contacts(
         uow, [(account, draft.contact_igsid) for draft, account in drafts], result
     )
     contact_of = [contacts[(account.id, draft.contact_igsid)] for draft, account in drafts]
-    conversations = await _upsert_conversations(
+    conversations = await upsert_conversations(
         uow,
         [(account, contact) for (_, account), contact in zip(drafts, contact_of, strict=True)],
         result,

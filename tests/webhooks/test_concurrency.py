@@ -16,7 +16,8 @@ from tests.webhooks.conftest import (
     post_webhook,
     settle,
 )
-from wazify.actions.inbound import AccountRef, do_apply_inbound
+from wazify.actions.inbound import AccountRef, InboundResult, do_apply_inbound
+from wazify.actions.inbound_parties import upsert_contacts, upsert_conversations
 from wazify.actions.message_locks import lock_message_keys
 from wazify.actions.uow import unit_of_work
 from wazify.fakemeta.webhooks import (
@@ -276,3 +277,39 @@ async def test_a_second_loop_helps_only_with_a_backlog(db, runtime, inbox) -> No
     finally:
         await processor.stop()
     assert await db.fetchval("SELECT count(*) FROM messages") == 44
+
+
+async def test_a_contact_committed_by_a_concurrent_batch_is_found(db, runtime, inbox) -> None:
+    """The upsert reads existing rows in its own snapshot: a contact and conversation
+    another batch commits while this one waits on them are read again, not lost."""
+    account = AccountRef(inbox.account_id, inbox.workspace_id, ACCOUNT)
+    first_holding, release = asyncio.Event(), asyncio.Event()
+
+    async def first_batch() -> None:
+        async with unit_of_work(runtime, SYSTEM) as uow:
+            contacts = await upsert_contacts(uow, [(account, CONTACTS[0])], InboundResult())
+            contact_id = contacts[(account.id, CONTACTS[0])]
+            await upsert_conversations(uow, [(account, contact_id)], InboundResult())
+            first_holding.set()
+            await release.wait()
+
+    async def second_batch() -> tuple[dict, dict, InboundResult]:
+        result = InboundResult()
+        async with unit_of_work(runtime, SYSTEM) as uow:
+            contacts = await upsert_contacts(uow, [(account, CONTACTS[0])], result)
+            contact_id = contacts[(account.id, CONTACTS[0])]
+            conversations = await upsert_conversations(uow, [(account, contact_id)], result)
+        return contacts, conversations, result
+
+    first = asyncio.create_task(first_batch())
+    await asyncio.wait_for(first_holding.wait(), 5)
+    second = asyncio.create_task(second_batch())
+    await asyncio.sleep(0.3)  # the second waits on the first's uncommitted rows
+    assert not second.done()
+    release.set()
+    await first
+    contacts, conversations, result = await asyncio.wait_for(second, 5)
+    contact_id = await db.fetchval("SELECT id FROM contacts")
+    assert contacts == {(account.id, CONTACTS[0]): contact_id}
+    assert conversations == {contact_id: await db.fetchval("SELECT id FROM conversations")}
+    assert result.new_contact_ids == [] and result.new_conversation_ids == []
