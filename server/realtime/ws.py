@@ -100,8 +100,10 @@ async def _serve(socket: WebSocket, realtime: Realtime, principal: Principal, si
             # A resync (or a close asked for during replay): let the writer send what is
             # queued and the close code, rather than cancelling it with the frame unsent.
             await asyncio.wait([writer], timeout=CLOSE_TIMEOUT)
-    except (WebSocketDisconnect, OSError):
-        pass  # gone, or dropped as not reading (a send during replay raises OSError)
+    except WebSocketDisconnect:
+        pass
+    except OSError as error:  # a send to a socket dropped as not reading, or a lost link
+        log.info("websocket of user %s ended: %r", principal.user_id, error)
     finally:
         realtime.hub.unregister(connection)
         connection.closed = True
