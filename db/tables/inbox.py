@@ -80,7 +80,7 @@ class Message(Table, tablename="messages"):
     id = BigSerial(primary_key=True)
     # Copies of the conversation's workspace and account (for indexes), not foreign keys:
     # the conversation's key already cascades, and two more checks per row cost about a
-    # third of a batched insert (0004_message_copies.sql).
+    # third of a batched insert (0004_batched_ingest.sql).
     workspace_id = BigInt()
     conversation = ForeignKey(Conversation, db_column_name="conversation_id")
     account_id = BigInt()

@@ -23,6 +23,8 @@ CLOSE_GRACE_SECONDS = 30.0
 
 
 class ResumableWebSocketProtocol(WebSocketsSansIOProtocol):
+    not_reading = False
+
     def keepalive_timeout(self) -> None:
         self.pong_timer = None
         self.pending_ping_payload = None
@@ -36,6 +38,7 @@ class ResumableWebSocketProtocol(WebSocketsSansIOProtocol):
         self.conn.send_close(CLOSE_SLOW_CONSUMER, NOT_READING)
         self.transport.write(b"".join(self.conn.data_to_send()))
         self.close_sent = True
+        self.not_reading = True
         # A send the application is blocked in (the socket's buffers are full) or makes
         # later ends with ClientDisconnected, as for a socket that is gone.
         self.disconnected = True
@@ -47,7 +50,7 @@ class ResumableWebSocketProtocol(WebSocketsSansIOProtocol):
         self.close_timer = self.loop.call_later(CLOSE_GRACE_SECONDS, self.transport.abort)
 
     def shutdown(self) -> None:
-        if self.close_sent:
+        if self.not_reading:
             # uvicorn would close() and wait for a client that may never read: cut it.
             self.stop_keepalive()
             if self.close_timer is not None:
