@@ -60,7 +60,7 @@ async def match_overtaking_echoes(uow: UnitOfWork, echoes: Sequence[tuple[RowDra
     for draft, account in echoes:
         if (account.id, draft.mid) in known:
             continue
-        types = [attachment.type for attachment in draft.attachments or []]
+        types = [attachment.type for attachment in draft.attachments]
         rows = await uow.conn.fetch(
             MATCH_ECHO,
             account.id,

@@ -7,7 +7,7 @@ message.created like any other item.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -39,7 +39,8 @@ _encode = msgspec.json.encode
 
 @dataclass
 class RowDraft:
-    """A messages row to insert, keyed by (account ig id, mid) until ids are resolved."""
+    """A messages row to insert, keyed by (account ig id, mid) until ids are resolved.
+    Its fields are the row's columns: the insert sends the drafts themselves, as JSON."""
 
     account_ig_id: str
     contact_igsid: str
@@ -51,13 +52,17 @@ class RowDraft:
     standby: bool
     status: str = "received"
     text: str | None = None
-    attachments: list[AttachmentView] | None = None
+    attachments: list[AttachmentView] = field(default_factory=list)
     reply_to_mid: str | None = None
     reply_to_story: dict[str, Any] | None = None
     quick_reply_payload: str | None = None
     referral: dict[str, Any] | None = None
     payload: dict[str, Any] | None = None
     unsupported: bool = False
+    # Known once the batch's contacts and conversations exist (set before the insert).
+    workspace_id: int = 0
+    account_id: int = 0
+    conversation_id: int = 0
 
     @property
     def from_customer(self) -> bool:
@@ -69,18 +74,18 @@ class RowDraft:
         """What the conversation keeps as its source: an ad's referral or an ig.me ref."""
         return self.payload if self.kind == "referral" else self.referral
 
-    def view(self, message_id: int, conversation_id: int) -> MessageView:
+    def view(self, message_id: int) -> MessageView:
         """The row's view right after its insert, as the views SQL would read it (no
         client id, author, edits or reactions yet): built here rather than read back."""
         return MessageView(
             id=message_id,
-            conversation_id=conversation_id,
+            conversation_id=self.conversation_id,
             direction=self.direction,  # type: ignore[arg-type]
             kind=self.kind,
             source=self.source,
             mid=self.mid,
             text=self.text,
-            attachments=self.attachments or [],
+            attachments=self.attachments,
             reply_to_mid=self.reply_to_mid,
             reply_to_story=self.reply_to_story,
             quick_reply_payload=self.quick_reply_payload,
