@@ -20,6 +20,7 @@ from wazify.actions.uow import Actor, unit_of_work
 from wazify.meta.graph_client import GraphClient
 from wazify.meta.graph_errors import GraphError
 from wazify.runtime import Runtime
+from wazify.workers.background import BackgroundLoop
 
 log = logging.getLogger("wazify.profiles")
 ACTOR = Actor.system("profile-fetcher")
@@ -42,26 +43,18 @@ OBJECT_UNAVAILABLE = (100, 33)
 
 
 @dataclass
-class ProfileFetcher:
+class ProfileFetcher(BackgroundLoop):
+    task_name = "profile-fetcher"
+
     runtime: Runtime
     graph: GraphClient
     retry_after: timedelta = timedelta(minutes=5)
     refresh_after: timedelta = timedelta(days=3)
     batch_size: int = 20
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
-    _task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="profile-fetcher")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
 
     async def _run(self) -> None:
         while True:

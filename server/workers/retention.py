@@ -13,11 +13,11 @@ after an upgrade, a long retention cut short) never holds locks or bloats one tr
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 
 from wazify.runtime import Runtime
+from wazify.workers.background import BackgroundLoop
 
 log = logging.getLogger("wazify.retention")
 
@@ -35,8 +35,10 @@ LAST_SQL = "SELECT max(seq) FROM events WHERE workspace_id = $1"
 DELETE_SQL = "DELETE FROM events WHERE workspace_id = $1 AND seq >= $2 AND seq <= $3"
 
 
-class EventRetentionSweeper:
+class EventRetentionSweeper(BackgroundLoop):
     """Periodically deletes expired events: `start()` / `stop()`, or `sweep()` once."""
+
+    task_name = "event-retention"
 
     def __init__(
         self,
@@ -48,22 +50,10 @@ class EventRetentionSweeper:
         self.runtime = runtime
         self.interval_seconds = interval_seconds
         self.batch = batch
-        self._task: asyncio.Task[None] | None = None
 
     @property
     def retention(self) -> timedelta:
         return timedelta(days=self.runtime.settings.event_retention_days)
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="event-retention")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     async def _run(self) -> None:
         while True:

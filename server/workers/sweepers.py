@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from wazify.actions.conversations import do_wake_snoozed
 from wazify.actions.uow import Actor, unit_of_work
 from wazify.runtime import Runtime
+from wazify.workers.background import BackgroundLoop
 
 log = logging.getLogger("wazify.sweepers")
 ACTOR = Actor.system("snooze-sweeper")
@@ -25,20 +26,12 @@ NEXT_DUE = "SELECT min(snoozed_until) FROM conversations WHERE status = 'pending
 
 
 @dataclass
-class SnoozeSweeper:
+class SnoozeSweeper(BackgroundLoop):
+    task_name = "snooze-sweeper"
+
     runtime: Runtime
     interval: float = 5.0
     batch_size: int = 100
-    _task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="snooze-sweeper")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
 
     async def _run(self) -> None:
         while True:

@@ -34,6 +34,7 @@ from wazify.lib.errors import AppError
 from wazify.meta.graph_errors import GraphError
 from wazify.meta.oauth import OAuthClient
 from wazify.runtime import Runtime
+from wazify.workers.background import BackgroundLoop
 
 log = logging.getLogger("wazify.token_refresh")
 ACTOR = Actor.system("token-refresher")
@@ -56,22 +57,14 @@ class SubscriptionReport:
 
 
 @dataclass
-class TokenRefresher:
+class TokenRefresher(BackgroundLoop):
+    task_name = "token-refresher"
+
     runtime: Runtime
     interval: float = 3600.0
     subscription_interval: float = 6 * 3600.0
     initial_delay: float = 60.0
     window_days: int = 20
-    _task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="token-refresher")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
 
     async def _run(self) -> None:
         await asyncio.sleep(self.initial_delay)
