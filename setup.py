@@ -19,6 +19,6 @@ def packages() -> list[str]:
 setup(
     package_dir=FOLDERS,
     packages=packages(),
-    package_data={"wazify.db": ["migrations/*.sql"], "wazify.client": ["*", "**/*"]},
+    package_data={"wazify.client": ["*", "**/*"]},
     include_package_data=True,
 )

@@ -1,12 +1,16 @@
-"""Bind Piccolo's tables to the database chosen at start-up (embedded or DATABASE_URL).
+"""Bind Piccolo to the database chosen at start-up (embedded or DATABASE_URL).
 
-Piccolo looks for its engine in a piccolo_conf module at import time; Wazify instead picks
-the database when the app starts, so the tables are pointed at the engine here.
+Piccolo looks for its engine in a piccolo_conf module; Wazify instead picks the database when
+the app starts, so the tables are pointed at the engine here. Piccolo's migration code, which
+finds its engine through piccolo_conf alone, is pointed at one by `engine_for_piccolo`.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import asyncpg
 from piccolo.engine.postgres import PostgresEngine
@@ -31,6 +35,25 @@ async def keep_session_state(connection: asyncpg.Connection) -> None:
     pg_advisory_unlock_all): one round trip per release, on every request. Wazify never
     changes session state on a pooled connection (no SET, advisory locks are
     transaction-scoped, nothing LISTENs); asyncpg still rolls back an open transaction."""
+
+
+_piccolo_engine: ContextVar[PostgresEngine | None] = ContextVar("piccolo_engine", default=None)
+
+
+@contextmanager
+def engine_for_piccolo(engine: PostgresEngine) -> Iterator[None]:
+    """Inside the block, piccolo_conf's DB is `engine`: for this task and the tasks it starts
+    only, since one process may migrate several databases at once (the tests do)."""
+    token = _piccolo_engine.set(engine)
+    try:
+        yield
+    finally:
+        _piccolo_engine.reset(token)
+
+
+def piccolo_engine() -> PostgresEngine | None:
+    """The engine bound by `engine_for_piccolo` around the running code, if any."""
+    return _piccolo_engine.get()
 
 
 CLOSE_DEADLINE_SECONDS = 10

@@ -17,7 +17,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from tests.support.schema import differences, migrate_the_sql_way, schema_of
 from tests.support.services import create_database, drop_database, free_port
+from wazify.db.migrate import migration_modules
 from wazify.lib.crypto import DecryptionError, TokenCipher, generate_key, key_id
 from wazify.lib.passwords import verify_password
 
@@ -582,11 +584,60 @@ async def test_migrate_applies_then_says_up_to_date(cli: Cli, admin_database_url
     try:
         first = await cli("migrate", env={"DATABASE_URL": url})
         assert first.code == 0, first.stderr
-        assert first.stdout == "applied: 0001_initial.sql\n" or first.stdout.startswith(
-            "applied: 0001_initial.sql, "
+        lines = first.stdout.splitlines()
+        assert lines[0] == (
+            "applied 2026-12-03T11:27:13:357951: initial schema: the tables (0001_initial.sql)"
         )
+        assert len(lines) == len(migration_modules())
+        assert all(line.startswith("applied ") for line in lines)
         second = await cli("migrate", env={"DATABASE_URL": url})
         assert second.code == 0, second.stderr
         assert second.stdout == "the database is up to date\n"
+    finally:
+        await drop_database(admin_database_url, name)
+
+
+async def test_migrate_adopts_a_database_the_sql_migrations_built(
+    cli: Cli, admin_database_url: str, database_url: str
+) -> None:
+    name = f"wazify_cli_sql_era_{secrets.token_hex(4)}"
+    url = await create_database(admin_database_url, name)
+    try:
+        await migrate_the_sql_way(url)
+        first = await cli("migrate", env={"DATABASE_URL": url})
+        assert first.code == 0, first.stderr
+        assert first.stdout == (
+            f"recorded {len(migration_modules())} migrations as applied"
+            " (an earlier release's SQL migrations had applied them)\n"
+            "the database is up to date\n"
+        )
+        # The same schema as a database migrated from empty (the test session's).
+        assert differences(await schema_of(url), await schema_of(database_url)) == {}
+        second = await cli("migrate", env={"DATABASE_URL": url})
+        assert second.stdout == "the database is up to date\n"
+    finally:
+        await drop_database(admin_database_url, name)
+
+
+async def test_migrate_refuses_sql_migrations_it_does_not_know(
+    cli: Cli, admin_database_url: str
+) -> None:
+    name = f"wazify_cli_sql_era_{secrets.token_hex(4)}"
+    url = await create_database(admin_database_url, name)
+    try:
+        connection = await asyncpg.connect(url)
+        try:
+            await connection.execute(
+                "CREATE TABLE schema_migrations (name text PRIMARY KEY);"
+                " INSERT INTO schema_migrations VALUES ('0001_initial.sql'), ('0005_labels.sql')"
+            )
+        finally:
+            await connection.close()
+        result = await cli("migrate", env={"DATABASE_URL": url})
+        assert result.code == 1
+        assert result.stderr == (
+            f"wazify migrate: cannot migrate the database at {url}: schema_migrations lists"
+            " SQL migrations this version of Wazify does not know: 0005_labels.sql\n"
+        )
     finally:
         await drop_database(admin_database_url, name)

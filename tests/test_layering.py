@@ -16,8 +16,8 @@ Rules (each encodes a sentence of the architecture):
   actions, realtime and the runtime that owns the broker, nobody else.
 - routes are wired in app.py only; the app is started by the CLI only; nothing imports the
   CLI; the fake Meta (fakemeta) is for tests and the demo, never the product.
-- nothing imports db/piccolo_conf.py: it picks an engine at import, the runtime binds one at
-  start-up.
+- nothing imports db/piccolo_conf.py: it is Piccolo's entry point (its CLI, and its migration
+  code looking up an engine); the runtime binds its own engine at start-up.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Piccolo tables, one module per area. The SQL in db/migrations is the schema's truth."""
+"""Piccolo tables, one module per area: the schema's definition (db/migrations follows them)."""
 
 from wazify.db.tables.identity import (
     ApiToken,

@@ -1,25 +1,22 @@
-"""Connected Instagram accounts, contacts, conversations and messages. Mirrors db/migrations."""
+"""Connected Instagram accounts, contacts, conversations and messages.
 
-from piccolo.columns import (
-    JSONB,
-    BigInt,
-    BigSerial,
-    Boolean,
-    ForeignKey,
-    Integer,
-    Text,
-    Timestamptz,
-)
-from piccolo.columns.defaults.timestamptz import TimestamptzNow
+The schema's definition (see db/tables/identity.py); indexes, the composite key of
+read_positions and messages.search (a generated tsvector) are raw SQL steps in db/migrations.
+"""
+
+from piccolo.columns import JSONB, BigInt, BigSerial, Boolean, Integer, Text, Timestamptz
+from piccolo.columns.base import OnDelete
+from piccolo.constraints import Check, Unique
 from piccolo.table import Table
 
-from wazify.db.tables.identity import User, Workspace
+from wazify.db.tables.columns import Now, reference
+from wazify.db.tables.identity import Session, User, Workspace
 
 
 class IgAccount(Table, tablename="ig_accounts"):
     id = BigSerial(primary_key=True)
-    workspace = ForeignKey(Workspace, db_column_name="workspace_id")
-    ig_id = Text(unique=True)
+    workspace = reference(Workspace, "workspace_id")
+    ig_id = Text(unique=True, default=None)
     username = Text(default="")
     name = Text(default="")
     picture_url = Text(null=True, default=None)
@@ -32,15 +29,19 @@ class IgAccount(Table, tablename="ig_accounts"):
     status_reason = Text(default="")
     subscribed_at = Timestamptz(null=True, default=None)
     last_webhook_at = Timestamptz(null=True, default=None)
-    created_at = Timestamptz(default=TimestamptzNow())
-    updated_at = Timestamptz(default=TimestamptzNow())
+    created_at = Timestamptz(default=Now())
+    updated_at = Timestamptz(default=Now())
+
+    ig_accounts_status_check = Check(
+        "status IN ('connected', 'reconnect_required', 'disconnected')"
+    )
 
 
 class Contact(Table, tablename="contacts"):
     id = BigSerial(primary_key=True)
-    workspace = ForeignKey(Workspace, db_column_name="workspace_id")
-    account = ForeignKey(IgAccount, db_column_name="account_id")
-    igsid = Text()
+    workspace = reference(Workspace, "workspace_id")
+    account = reference(IgAccount, "account_id")
+    igsid = Text(default=None)
     name = Text(default="")
     username = Text(default="")
     picture_url = Text(null=True, default=None)
@@ -49,19 +50,22 @@ class Contact(Table, tablename="contacts"):
     profile_state = Text(default="pending")
     profile_error = Text(default="")
     profile_fetched_at = Timestamptz(null=True, default=None)
-    created_at = Timestamptz(default=TimestamptzNow())
-    updated_at = Timestamptz(default=TimestamptzNow())
+    created_at = Timestamptz(default=Now())
+    updated_at = Timestamptz(default=Now())
+
+    contacts_profile_state_check = Check("profile_state IN ('pending', 'fetched', 'unavailable')")
+    contacts_account_id_igsid_key = Unique(["account_id", "igsid"])
 
 
 class Conversation(Table, tablename="conversations"):
     id = BigSerial(primary_key=True)
-    workspace = ForeignKey(Workspace, db_column_name="workspace_id")
-    account = ForeignKey(IgAccount, db_column_name="account_id")
-    contact = ForeignKey(Contact, db_column_name="contact_id")
+    workspace = reference(Workspace, "workspace_id")
+    account = reference(IgAccount, "account_id")
+    contact = reference(Contact, "contact_id")
     status = Text(default="open")
     snoozed_until = Timestamptz(null=True, default=None)
-    assignee = ForeignKey(User, db_column_name="assignee_id", null=True)
-    last_activity_at = Timestamptz(default=TimestamptzNow())
+    assignee = reference(User, "assignee_id", null=True, on_delete=OnDelete.set_null)
+    last_activity_at = Timestamptz(default=Now())
     last_message_id = BigInt(null=True, default=None)
     last_message_at = Timestamptz(null=True, default=None)
     unread_count = Integer(default=0)
@@ -70,8 +74,11 @@ class Conversation(Table, tablename="conversations"):
     human_agent_ends_at = Timestamptz(null=True, default=None)
     referral = JSONB(null=True, default=None)
     first_response_at = Timestamptz(null=True, default=None)
-    created_at = Timestamptz(default=TimestamptzNow())
-    updated_at = Timestamptz(default=TimestamptzNow())
+    created_at = Timestamptz(default=Now())
+    updated_at = Timestamptz(default=Now())
+
+    conversations_status_check = Check("status IN ('open', 'pending', 'resolved')")
+    conversations_account_id_contact_id_key = Unique(["account_id", "contact_id"])
 
 
 class Message(Table, tablename="messages"):
@@ -80,16 +87,16 @@ class Message(Table, tablename="messages"):
     id = BigSerial(primary_key=True)
     # Copies of the conversation's workspace and account (for indexes), not foreign keys:
     # the conversation's key already cascades, and two more checks per row cost about a
-    # third of a batched insert (0004_batched_ingest.sql).
-    workspace_id = BigInt()
-    conversation = ForeignKey(Conversation, db_column_name="conversation_id")
-    account_id = BigInt()
-    direction = Text()
+    # third of a batched insert (the batched-ingest migration says the figure).
+    workspace_id = BigInt(default=None)
+    conversation = reference(Conversation, "conversation_id")
+    account_id = BigInt(default=None)
+    direction = Text(default=None)
     kind = Text(default="message")
     source = Text(default="customer")
     mid = Text(null=True, default=None)
     client_id = Text(null=True, default=None)
-    author = ForeignKey(User, db_column_name="author_id", null=True)
+    author = reference(User, "author_id", null=True, on_delete=OnDelete.set_null)
     text = Text(null=True, default=None)
     attachments = JSONB(default="[]")
     quick_replies = JSONB(null=True, default=None)
@@ -110,46 +117,62 @@ class Message(Table, tablename="messages"):
     edit_count = Integer(default=0)
     edits = JSONB(default="[]")
     deleted_at = Timestamptz(null=True, default=None)
-    sent_at = Timestamptz()
-    created_at = Timestamptz(default=TimestamptzNow())
-    updated_at = Timestamptz(default=TimestamptzNow())
+    sent_at = Timestamptz(default=None)
+    created_at = Timestamptz(default=Now())
+    updated_at = Timestamptz(default=Now())
+
+    messages_direction_check = Check("direction IN ('in', 'out')")
+    messages_kind_check = Check(
+        "kind IN ('message', 'postback', 'referral', 'optin', 'handover', 'unknown')"
+    )
+    messages_source_check = Check("source IN ('customer', 'agent', 'instagram_app', 'self_test')")
+    messages_status_check = Check(
+        "status IN ('received', 'pending', 'sending', 'sent', 'delivered', 'read', 'failed',"
+        " 'unknown')"
+    )
 
 
 class Reaction(Table, tablename="reactions"):
     id = BigSerial(primary_key=True)
-    workspace = ForeignKey(Workspace, db_column_name="workspace_id")
-    message = ForeignKey(Message, db_column_name="message_id")
-    reactor_kind = Text()
-    reactor_id = Text()
+    workspace = reference(Workspace, "workspace_id")
+    message = reference(Message, "message_id")
+    reactor_kind = Text(default=None)
+    reactor_id = Text(default=None)
     reaction = Text(default="")
     emoji = Text(default="")
-    reacted_at = Timestamptz()
+    reacted_at = Timestamptz(default=None)
+
+    reactions_reactor_kind_check = Check("reactor_kind IN ('contact', 'user')")
+    reactions_message_id_reactor_kind_reactor_id_key = Unique(
+        ["message_id", "reactor_kind", "reactor_id"]
+    )
 
 
 class DeferredEffect(Table, tablename="deferred_effects"):
     id = BigSerial(primary_key=True)
-    account = ForeignKey(IgAccount, db_column_name="account_id")
-    mid = Text()
-    effect = JSONB()
-    occurred_at = Timestamptz()
-    created_at = Timestamptz(default=TimestamptzNow())
+    account = reference(IgAccount, "account_id")
+    mid = Text(default=None)
+    effect = JSONB(default=None)
+    occurred_at = Timestamptz(default=None)
+    created_at = Timestamptz(default=Now())
 
 
 class ReadPosition(Table, tablename="read_positions"):
-    # Composite key (user_id, conversation_id) in SQL; Piccolo names one column only.
-    user_id = BigInt(primary_key=True)
-    conversation_id = BigInt()
-    workspace_id = BigInt()
+    # The key is (user_id, conversation_id): a raw step widens the one-column key Piccolo
+    # can name. Rows are upserted by SQL, never save()d through Piccolo.
+    user = reference(User, "user_id", primary_key=True)
+    conversation = reference(Conversation, "conversation_id")
+    workspace = reference(Workspace, "workspace_id")
     message_id = BigInt(null=True, default=None)
-    read_at = Timestamptz(default=TimestamptzNow())
+    read_at = Timestamptz(default=Now())
 
 
 class OAuthState(Table, tablename="oauth_states"):
     """Instagram Login's CSRF state (hashed), bound to one admin session, used once."""
 
-    state_hash = Text(primary_key=True, secret=True)
-    session_hash = Text(secret=True)
-    workspace = ForeignKey(Workspace, db_column_name="workspace_id")
-    user = ForeignKey(User, db_column_name="user_id")
-    created_at = Timestamptz(default=TimestamptzNow())
-    expires_at = Timestamptz()
+    state_hash = Text(primary_key=True, default=None, secret=True)
+    session = reference(Session, "session_hash", secret=True)
+    workspace = reference(Workspace, "workspace_id")
+    user = reference(User, "user_id")
+    created_at = Timestamptz(default=Now())
+    expires_at = Timestamptz(default=None)

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from wazify.actions.uow import Actor
-from wazify.db.migrate import apply_migrations
+from wazify.db.migrate import MigrationError, MigrationRun, apply_migrations
 from wazify.embedded import EmbeddedError, resolve_settings
 from wazify.lib.redact import redact_url
 from wazify.runtime import Runtime, open_runtime
@@ -52,11 +52,18 @@ async def check_database(dsn: str) -> None:
     await connection.close()
 
 
+async def migrate(dsn: str) -> MigrationRun:
+    try:
+        return await apply_migrations(dsn)
+    except MigrationError as error:
+        raise CliError(f"cannot migrate the database at {redact_url(dsn)}: {error}") from None
+
+
 @asynccontextmanager
 async def cli_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     dsn = settings.database_url or ""
     await check_database(dsn)
-    await apply_migrations(dsn)
+    await migrate(dsn)
     runtime = await open_runtime(settings, dsn, settings.token_keys, pool_max=4)
     try:
         yield runtime

@@ -14,8 +14,15 @@ import uvicorn
 from wazify.actions.installation import do_first_start
 from wazify.actions.uow import unit_of_work
 from wazify.app import create_app
-from wazify.cli.common import CLI_ACTOR, CliError, check_database, cli_runtime, resolved_settings
-from wazify.db.migrate import apply_migrations
+from wazify.cli.common import (
+    CLI_ACTOR,
+    CliError,
+    check_database,
+    cli_runtime,
+    migrate,
+    resolved_settings,
+)
+from wazify.db.migrate import MigrationRun, migration_modules
 from wazify.lib.gc_tuning import tune_garbage_collector
 from wazify.realtime.keepalive import ResumableWebSocketProtocol
 from wazify.settings import Settings, load_settings
@@ -136,9 +143,18 @@ def serve_command(args: argparse.Namespace) -> None:
 def migrate_command(args: argparse.Namespace) -> None:
     settings = resolved_settings()
 
-    async def work() -> list[str]:
+    async def work() -> MigrationRun:
         await check_database(settings.database_url or "")
-        return await apply_migrations(settings.database_url or "")
+        return await migrate(settings.database_url or "")
 
-    applied = asyncio.run(work())
-    print("applied: " + ", ".join(applied) if applied else "the database is up to date")
+    run = asyncio.run(work())
+    if run.adopted:
+        print(
+            f"recorded {len(run.adopted)} migrations as applied"
+            " (an earlier release's SQL migrations had applied them)"
+        )
+    modules = migration_modules()
+    for migration_id in run.applied:
+        print(f"applied {migration_id}: {modules[migration_id].DESCRIPTION}")
+    if not run.applied:
+        print("the database is up to date")
