@@ -173,3 +173,27 @@ async def test_audience_is_stored_with_the_event(runtime: Runtime, db) -> None:
     assert row["audience_user_id"] is None
     assert row["audience_roles"] == ["admin", "supervisor"]
     assert member.email == "s@example.com"
+
+
+async def test_piccolo_queries_join_the_unit_and_roll_back_with_it(runtime: Runtime, db) -> None:
+    from wazify.db.tables import Workspace
+
+    class Abandon(Exception):
+        pass
+
+    with pytest.raises(Abandon):
+        async with unit_of_work(runtime, ACTOR) as uow:
+            await do_create_workspace(uow, "joined")
+            # Uncommitted, so only a query on the unit's own connection can see it.
+            seen = await Workspace.select(Workspace.slug).where(Workspace.slug == "joined")
+            assert seen == [{"slug": "joined"}]
+            await Workspace.update({Workspace.name: "Renamed"}).where(Workspace.slug == "joined")
+            raise Abandon
+    assert await db.fetchval("SELECT count(*) FROM workspaces WHERE slug = 'joined'") == 0
+
+    async with unit_of_work(runtime, ACTOR) as uow:
+        await do_create_workspace(uow, "kept")
+        await Workspace.update({Workspace.name: "Kept"}).where(Workspace.slug == "kept")
+    assert await db.fetchval("SELECT name FROM workspaces WHERE slug = 'kept'") == "Kept"
+    # Outside a unit, Piccolo goes back to the pool.
+    assert await Workspace.count().where(Workspace.slug == "kept") == 1
