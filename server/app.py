@@ -131,6 +131,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         openapi_config=OpenAPIConfig(title="Wazify", version=__version__, path="/schema"),
         request_max_body_size=settings.webhook_max_bytes,
         debug=False,
+        # Logging is the CLI's (wazify.cli.logs: every handler redacts secrets); Litestar's
+        # default would replace the root handlers with its own unfiltered ones.
+        logging_config=None,
     )
 
 
