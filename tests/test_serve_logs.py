@@ -16,7 +16,6 @@ import os
 import re
 import secrets
 import signal
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -27,7 +26,7 @@ from websockets.asyncio.client import connect
 
 from tests.support.services import create_database, drop_database, free_port
 from tests.test_cli import CLEARED
-from tests.test_embedded import Server, wazify_command
+from tests.test_embedded import Server, serve_process
 from wazify.app import create_app
 from wazify.fakemeta.graph import run_fake_graph_in_thread
 from wazify.fakemeta.oauth import FakeIgAccount, FakeOAuth, oauth_state
@@ -76,24 +75,9 @@ def debug_server(
         "META_OAUTH_AUTHORIZE_URL": f"{graph_url}/oauth/authorize",
         "META_OAUTH_TOKEN_URL": f"{graph_url}/oauth/access_token",
     }
-    stdout, stderr = tmp_path / "serve.out", tmp_path / "serve.err"
-    with stdout.open("wb") as out, stderr.open("wb") as err:
-        process = subprocess.Popen(
-            [*wazify_command(), "serve"],
-            cwd=tmp_path,
-            env=environment,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-        )
-    server = Server(process, port, stdout, stderr)
-    try:
+    with serve_process(environment, port, tmp_path, "serve") as server:
         server.wait_until_healthy()
         yield server
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 async def sign_in(client: httpx.AsyncClient, server: Server) -> tuple[str, str]:
