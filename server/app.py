@@ -11,8 +11,6 @@ from pathlib import Path
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
-from litestar.static_files import create_static_files_router
 
 from wazify import __version__
 from wazify.accounts.routes import accounts_router
@@ -31,6 +29,9 @@ from wazify.realtime.ws import live_stream
 from wazify.replies.routes import replies_handlers
 from wazify.runtime import Runtime, open_runtime
 from wazify.settings import Settings, load_settings
+from wazify.web.docs import openapi_config
+from wazify.web.files import web_app_routes
+from wazify.web.headers import add_security_headers
 from wazify.webhooks.admin import receipts_router
 from wazify.webhooks.routes import instagram_webhook
 from wazify.webhooks.service import WebhookPipeline
@@ -114,9 +115,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             instagram_webhook,
             bootstrap,
             live_stream,
-            create_static_files_router(
-                path="/", directories=[client_folder()], html_mode=True, include_in_schema=False
-            ),
+            *web_app_routes(client_folder()),
         ],
         dependencies={
             "runtime": Provide(provide_runtime, sync_to_thread=False),
@@ -128,9 +127,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         middleware=[AuthMiddleware()],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
-        openapi_config=OpenAPIConfig(title="Wazify", version=__version__, path="/schema"),
+        openapi_config=openapi_config("Wazify", __version__, client_folder()),
+        before_send=[add_security_headers(settings)],
         request_max_body_size=settings.webhook_max_bytes,
         debug=False,
+        # Logging is the CLI's (wazify.cli.logs: every handler redacts secrets); Litestar's
+        # default would replace the root handlers with its own unfiltered ones.
+        logging_config=None,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from litestar import Response, get
+from litestar.di import NamedDependency
 
 from wazify.lib.http_errors import error_body
 from wazify.runtime import Runtime
@@ -26,7 +27,7 @@ async def _database_ok(runtime: Runtime) -> bool:
 
 
 @get("/readyz", include_in_schema=False)
-async def readyz(runtime: Runtime) -> Response:
+async def readyz(runtime: NamedDependency[Runtime]) -> Response:
     """Ready: Postgres and the broker both answer; 503 naming what does not."""
     database, broker = await asyncio.gather(_database_ok(runtime), runtime.broker.ping())
     checks = {"database": "ok" if database else "down", "broker": "ok" if broker else "down"}

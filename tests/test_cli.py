@@ -8,6 +8,7 @@ import asyncio
 import os
 import re
 import secrets
+import socket
 import stat
 import sys
 from collections.abc import AsyncIterator
@@ -493,6 +494,25 @@ async def test_serve_with_workers_needs_redis(cli: Cli) -> None:
     assert result.stdout == ""  # refused before anything started
     zero = await cli("serve", "--workers", "0")
     assert zero.one_error_line("serve") == "--workers must be at least 1"
+
+
+async def test_serve_on_a_taken_port_says_so_and_starts_nothing(
+    cli: Cli, db: asyncpg.Connection
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = await cli("serve", "--port", str(port))
+    assert result.one_error_line("serve") == (
+        f"port {port} on 127.0.0.1 is already in use: stop what listens there or choose"
+        " another port (--port or WAZIFY_PORT)"
+    )
+    # No false "listening" line, and no first start (its password would be shown for nothing).
+    assert result.stdout == ""
+    assert await db.fetchval("SELECT to_regclass('public.users')") is None or (
+        await db.fetchval("SELECT count(*) FROM users") == 0
+    )
 
 
 async def test_keys_generate_prints_a_valid_key(cli: Cli) -> None:

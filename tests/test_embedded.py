@@ -114,6 +114,16 @@ def serve(data_dir: Path, cwd: Path, label: str) -> Iterator[Server]:
     environment = {k: v for k, v in os.environ.items() if k not in CLEARED}
     port = free_port()
     environment |= {"WAZIFY_DATA_DIR": str(data_dir), "WAZIFY_PORT": str(port)}
+    with serve_process(environment, port, cwd, label) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def serve_process(
+    environment: dict[str, str], port: int, cwd: Path, label: str
+) -> Iterator[Server]:
+    """`wazify serve` in `environment` (listening on `port`), its output in cwd/label.out|err;
+    killed on exit if still running."""
     stdout, stderr = cwd / f"{label}.out", cwd / f"{label}.err"
     with stdout.open("wb") as out, stderr.open("wb") as err:
         process = subprocess.Popen(

@@ -13,6 +13,7 @@ from wazify.actions.inbound import AccountRef, do_apply_inbound
 from wazify.actions.uow import UnitOfWork
 from wazify.lib.errors import NotFound
 from wazify.meta.events import InboundMessage, NormalizedItem
+from wazify.meta.media_urls import HTTPS_ONLY, MediaUrlPolicy, media_url_policy
 from wazify.meta.normalize import classify_body, normalize
 from wazify.meta.payloads import MalformedWebhook, decode_webhook
 
@@ -37,8 +38,9 @@ class BatchOutcome:
     states: dict[int, str] = field(default_factory=dict)
 
 
-def read_receipt(body: bytes) -> ReceiptOutcome:
-    """What a body holds, before knowing which accounts exist."""
+def read_receipt(body: bytes, urls: MediaUrlPolicy = HTTPS_ONLY) -> ReceiptOutcome:
+    """What a body holds, before knowing which accounts exist (media URLs `urls` refuses
+    dropped)."""
     try:
         decoded = decode_webhook(body)
     except MalformedWebhook as error:
@@ -51,7 +53,7 @@ def read_receipt(body: bytes) -> ReceiptOutcome:
     # A self-messaging test is the business writing to itself: never a customer.
     items = [
         item
-        for item in normalize(decoded)
+        for item in normalize(decoded, urls)
         if not (isinstance(item, InboundMessage) and item.is_self)
     ]
     ig_ids |= {item.account_ig_id for item in items}
@@ -67,7 +69,9 @@ async def _accounts(uow: UnitOfWork, ig_ids: set[str]) -> dict[str, AccountRef]:
 
 
 async def do_process_receipts(uow: UnitOfWork, receipts: list[tuple[int, bytes]]) -> BatchOutcome:
-    outcomes = {receipt_id: read_receipt(body) for receipt_id, body in receipts}
+    settings = uow.runtime.settings
+    urls = media_url_policy(settings.meta_graph_url, settings.public_url)
+    outcomes = {receipt_id: read_receipt(body, urls) for receipt_id, body in receipts}
     accounts = await _accounts(uow, set().union(*(o.ig_ids for o in outcomes.values())))
     routed: list[tuple[NormalizedItem, AccountRef]] = []
     for outcome in outcomes.values():

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import atexit
-import logging
 import secrets
 import shutil
 import signal
@@ -26,6 +25,7 @@ import uvicorn
 
 from wazify.app import create_app
 from wazify.cli.common import CliError, cli_runtime
+from wazify.cli.logs import configure_logging, logging_config
 from wazify.cli.serve import server_options
 from wazify.demo import script
 from wazify.demo.seed import PASSWORD, TOKEN, seed
@@ -57,8 +57,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 def demo_command(args: argparse.Namespace) -> None:
     plain = load_settings()
-    logging.basicConfig(level=plain.log_level, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    configure_logging(plain.log_level)
     host = args.host or plain.host
     port = args.port or plain.port
     public_url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"  # noqa: S104
@@ -119,6 +118,7 @@ async def _serve(settings, webhook_url: str, secret: str, quiet: bool) -> None:
         host=settings.host,
         port=settings.port,
         log_level="warning",
+        log_config=logging_config(settings.log_level),
         access_log=False,
         **server_options(settings),
     )

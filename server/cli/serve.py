@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import errno
 import os
 import signal
+import socket
 from types import FrameType
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors import Multiprocess
 
 from wazify.actions.installation import do_first_start
 from wazify.actions.uow import unit_of_work
@@ -22,6 +25,7 @@ from wazify.cli.common import (
     migrate,
     resolved_settings,
 )
+from wazify.cli.logs import configure_logging
 from wazify.db.migrate import MigrationRun, migration_modules
 from wazify.lib.gc_tuning import tune_garbage_collector
 from wazify.realtime.keepalive import ResumableWebSocketProtocol
@@ -95,6 +99,28 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
+def listen_socket(host: str, port: int) -> socket.socket:
+    """The server's socket, bound before anything is printed: a port in use is one clear
+    line and exit status 1, not a "listening" line followed by uvicorn's failure. Bound as
+    uvicorn binds (SO_REUSEADDR), then handed to it, so nothing can take the port between
+    this check and the start."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise CliError(
+                f"port {port} on {host} is already in use: stop what listens there or choose"
+                " another port (--port or WAZIFY_PORT)"
+            ) from None
+        raise CliError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    sock.set_inheritable(True)  # worker processes inherit it
+    return sock
+
+
 def serve_command(args: argparse.Namespace) -> None:
     # uvicorn shuts down on SIGTERM, then raises the signal again; with the default handler
     # that kills the process before atexit runs, and pgserver's atexit hook is what stops
@@ -103,41 +129,43 @@ def serve_command(args: argparse.Namespace) -> None:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     plain = load_settings()
     check_workers(plain, args.workers)
-    logging.basicConfig(level=plain.log_level, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    log_config = configure_logging(plain.log_level)
     settings = resolved_settings()
     host = args.host or settings.host
     port = args.port or settings.port
+    sock = listen_socket(host, port)
     asyncio.run(prepare(settings))
     print(f"Wazify listening on http://{host}:{port}", flush=True)
-    if args.workers == 1:
-        app = create_app(settings)
-        tune_garbage_collector()
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            proxy_headers=True,
-            log_level=settings.log_level.lower(),
-            access_log=False,
-            **server_options(settings),
-        )
-        return
-    # Worker processes build their settings from the environment: hand them the resolved
-    # database and keys (the embedded server stays owned by this process).
-    os.environ["DATABASE_URL"] = settings.database_url or ""
-    os.environ["WAZIFY_TOKEN_KEYS"] = ",".join(settings.token_keys)
-    uvicorn.run(
-        "wazify.app:create_app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=args.workers,
-        proxy_headers=True,
-        log_level=settings.log_level.lower(),
-        access_log=False,
+    options = {
+        "host": host,
+        "port": port,
+        "proxy_headers": True,
+        "log_level": settings.log_level.lower(),
+        "log_config": log_config,
+        "access_log": False,
         **server_options(settings),
-    )
+    }
+    try:
+        if args.workers == 1:
+            _serve_one(uvicorn.Config(create_app(settings), **options), sock)
+            return
+        # Worker processes build their settings from the environment: hand them the resolved
+        # database and keys (the embedded server stays owned by this process).
+        os.environ["DATABASE_URL"] = settings.database_url or ""
+        os.environ["WAZIFY_TOKEN_KEYS"] = ",".join(settings.token_keys)
+        factory = "wazify.app:create_app_from_environment"
+        config = uvicorn.Config(factory, factory=True, workers=args.workers, **options)
+        Multiprocess(config, sockets=[sock]).run()
+    except KeyboardInterrupt:
+        pass  # Ctrl-C: uvicorn has shut down already
+
+
+def _serve_one(config: uvicorn.Config, sock: socket.socket) -> None:
+    tune_garbage_collector()
+    server = uvicorn.Server(config)
+    server.run(sockets=[sock])
+    if not server.started:
+        raise SystemExit(STARTUP_FAILURE)  # the app's start-up failed (uvicorn logged why)
 
 
 def migrate_command(args: argparse.Namespace) -> None:

@@ -24,6 +24,7 @@ from wazify.meta.events import (
     ReferralReceived,
     UnknownEvent,
 )
+from wazify.meta.media_urls import HTTPS_ONLY, MediaUrlPolicy
 from wazify.meta.payloads import Attachment as PayloadAttachment
 from wazify.meta.payloads import (
     Entry,
@@ -110,10 +111,11 @@ def classify_body(body: WebhookBody) -> BodyClass:
     return "ok"
 
 
-def normalize(body: WebhookBody) -> list[NormalizedItem]:
+def normalize(body: WebhookBody, urls: MediaUrlPolicy = HTTPS_ONLY) -> list[NormalizedItem]:
     """All DM events of an Instagram body in order; [] for other objects and dashboard tests.
 
     Dashboard tests are skipped here too so that their fake ids can never become contacts.
+    Media URLs that `urls` refuses (anything but https in production) are dropped.
     """
     if body.object != INSTAGRAM_OBJECT:
         return []
@@ -121,12 +123,14 @@ def normalize(body: WebhookBody) -> list[NormalizedItem]:
     for entry in body.entry:
         if _is_dashboard_test(entry):
             continue
-        items.extend(normalize_event(entry, event, standby=False) for event in entry.messaging)
-        items.extend(normalize_event(entry, event, standby=True) for event in entry.standby)
+        items.extend(normalize_event(entry, e, standby=False, urls=urls) for e in entry.messaging)
+        items.extend(normalize_event(entry, e, standby=True, urls=urls) for e in entry.standby)
     return items
 
 
-def normalize_event(entry: Entry, event: MessagingEvent, *, standby: bool) -> NormalizedItem:
+def normalize_event(
+    entry: Entry, event: MessagingEvent, *, standby: bool, urls: MediaUrlPolicy = HTTPS_ONLY
+) -> NormalizedItem:
     """One messaging/standby item as a typed item; UnknownEvent when nothing is recognised."""
     echo = event.message is not None and event.message.is_echo
     parties = _parties(event, echo=echo)
@@ -138,14 +142,16 @@ def normalize_event(entry: Entry, event: MessagingEvent, *, standby: bool) -> No
         "timestamp": to_datetime(event.timestamp),
         "standby": standby,
     }
-    item = _known_item(event, base)
+    item = _known_item(event, base, urls)
     return item if item is not None else _unknown(entry, event, standby)
 
 
-def _known_item(event: MessagingEvent, base: dict[str, Any]) -> NormalizedItem | None:
+def _known_item(
+    event: MessagingEvent, base: dict[str, Any], urls: MediaUrlPolicy
+) -> NormalizedItem | None:
     """Dispatch on the event key; None when the key is absent or lacks its required id."""
     if event.message is not None and event.message.mid:
-        return _message_item(event.message, event.message.mid, base)
+        return _message_item(event.message, event.message.mid, base, urls)
     if event.message_edit is not None and event.message_edit.mid:
         edit = event.message_edit
         return MessageEdited(**base, mid=edit.mid, text=edit.text, num_edit=_to_int(edit.num_edit))
@@ -154,7 +160,7 @@ def _known_item(event: MessagingEvent, base: dict[str, Any]) -> NormalizedItem |
     if event.read is not None and event.read.mid:
         return MessagesRead(**base, mid=event.read.mid)
     if event.postback is not None:
-        return _postback_item(event.postback, base)
+        return _postback_item(event.postback, base, urls)
     if event.referral is not None:
         return _referral_item(event.referral, base)
     if event.optin is not None:
@@ -162,35 +168,38 @@ def _known_item(event: MessagingEvent, base: dict[str, Any]) -> NormalizedItem |
     return _handover_item(event, base)
 
 
-def _message_item(message: Message, mid: str, base: dict[str, Any]) -> NormalizedItem:
+def _message_item(
+    message: Message, mid: str, base: dict[str, Any], urls: MediaUrlPolicy
+) -> NormalizedItem:
     if message.is_deleted:
         return MessageUnsent(**base, mid=mid)
     reply_to = message.reply_to
     story = reply_to.story if reply_to is not None else None
+    where = f"message {mid}"
     return InboundMessage(
         **base,
         mid=mid,
         text=message.text,
-        attachments=[_attachment(attachment) for attachment in message.attachments],
+        attachments=[_attachment(a, urls, where) for a in message.attachments],
         reply_to_mid=reply_to.mid if reply_to is not None else None,
-        reply_to_story_url=story.url if story is not None else None,
+        reply_to_story_url=urls.keep(story.url, where) if story is not None else None,
         reply_to_story_id=story.id if story is not None else None,
         quick_reply_payload=message.quick_reply.payload if message.quick_reply else None,
-        referral=raw_of(message.referral) if message.referral is not None else None,
+        referral=urls.keep_referral(_raw(message.referral), where),
         is_unsupported=message.is_unsupported,
         is_echo=message.is_echo,
         is_self=message.is_self,
     )
 
 
-def _attachment(attachment: PayloadAttachment) -> Attachment:
+def _attachment(attachment: PayloadAttachment, urls: MediaUrlPolicy, where: str) -> Attachment:
     payload = attachment.payload
     if payload is None:
         # like_heart arrives without a payload.
         return Attachment(type=attachment.type, raw=raw_of(attachment))
     return Attachment(
         type=attachment.type,
-        url=payload.url,
+        url=urls.keep(payload.url, where),
         title=payload.title,
         media_id=payload.ig_post_media_id or payload.reel_video_id or payload.id,
         raw=raw_of(attachment),
@@ -217,10 +226,12 @@ def _optin_item(optin: Optin, base: dict[str, Any]) -> OptinReceived:
     return OptinReceived(**base, mid=mid, type=optin.type, payload=optin.payload, title=optin.title)
 
 
-def _postback_item(postback: Postback, base: dict[str, Any]) -> PostbackReceived:
+def _postback_item(
+    postback: Postback, base: dict[str, Any], urls: MediaUrlPolicy
+) -> PostbackReceived:
     # Icebreaker postbacks carry a mid; fall back to a stable one so dedupe still works.
     mid = postback.mid or synthetic_id("postback", base, postback.payload or "")
-    referral = raw_of(postback.referral) if postback.referral is not None else None
+    referral = urls.keep_referral(_raw(postback.referral), f"postback {mid}")
     return PostbackReceived(
         **base, mid=mid, title=postback.title, payload=postback.payload, referral=referral
     )
@@ -302,6 +313,10 @@ def _to_int(value: int | str) -> int:
     except ValueError:
         # A non-numeric placeholder is not worth failing the event for.
         return 0
+
+
+def _raw(referral: Referral | None) -> dict[str, Any] | None:
+    return raw_of(referral) if referral is not None else None
 
 
 def _app_id(value: int | str | None) -> str | None:

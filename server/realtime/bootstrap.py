@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import msgspec
 from litestar import get
+from litestar.di import NamedDependency
 
 from wazify.auth.guards import require_member
 from wazify.auth.principal import Principal
@@ -52,7 +53,9 @@ WHERE a.workspace_id = $1
 
 
 @get("/api/v1/bootstrap", guards=[require_member], tags=["realtime"])
-async def bootstrap(principal: Principal, realtime: Realtime) -> Bootstrap:
+async def bootstrap(
+    principal: NamedDependency[Principal], realtime: NamedDependency[Realtime]
+) -> Bootstrap:
     workspace_id = principal.workspace_id
     pool = realtime.runtime.engine.pool
     async with (

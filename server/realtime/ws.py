@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 from litestar import WebSocket, websocket
+from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
 
 from wazify.auth.guards import optional_principal
@@ -65,7 +66,7 @@ def _since(socket: WebSocket) -> int | None:
 
 
 @websocket("/api/v1/ws")
-async def live_stream(socket: WebSocket, realtime: Realtime) -> None:
+async def live_stream(socket: WebSocket, realtime: NamedDependency[Realtime]) -> None:
     principal = optional_principal(socket.scope)
     settings = realtime.runtime.settings
     if principal is None:

@@ -65,7 +65,7 @@ async def list_receipts(
     principal: NamedDependency[Principal],
     # `state` is a reserved parameter name in Litestar, hence the alias.
     receipt_state: Annotated[
-        State | None, QueryParameter(query="state", description="e.g. quarantined")
+        State | None, QueryParameter(name="state", description="e.g. quarantined")
     ] = None,
     cursor: FromQuery[str | None] = None,
     limit: FromQuery[int] = DEFAULT_LIMIT,

@@ -179,6 +179,20 @@ async def stack(
         await app_runtime.close()
 
 
+def watch_errors(page) -> list[str]:
+    """Uncaught errors and Content Security Policy violations (Chromium reports those on the
+    console only) of `page`, as they happen: a test asserting none covers both."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    def on_console(message) -> None:
+        if "Content Security Policy" in message.text:
+            errors.append(f"CSP: {message.text}")
+
+    page.on("console", on_console)
+    return errors
+
+
 async def open_as(browser, stack: Stack, member: Member, route: str = "", width: int = 1280):
     """A browser context signed in as `member` (its session cookie), on `route`."""
     context = await browser.new_context(viewport={"width": width, "height": 800})
@@ -187,9 +201,7 @@ async def open_as(browser, stack: Stack, member: Member, route: str = "", width:
         [{"name": SESSION_COOKIE, "value": member.session_id, "domain": host, "path": "/"}]
     )
     page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.errors = errors  # type: ignore[attr-defined]
+    page.errors = watch_errors(page)  # type: ignore[attr-defined]
     await page.goto(stack.url + route)
     await page.wait_for_selector(".conv-list, .page", timeout=10_000)
     return page

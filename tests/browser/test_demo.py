@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from tests.browser.conftest import _require_browser, save_screenshot
+from tests.browser.conftest import _require_browser, save_screenshot, watch_errors
 from tests.support.services import free_port
 
 pytestmark = pytest.mark.timeout(150)
@@ -55,9 +55,8 @@ async def test_the_demo_shows_a_live_inbox_a_newcomer_can_answer(browser):
         assert address == f"http://localhost:{port}"
         context = await browser.new_context(viewport={"width": 1280, "height": 800})
         page = await context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        await page.goto(f"http://127.0.0.1:{port}/")
+        errors = watch_errors(page)
+        await page.goto(address)
         await page.fill("input[name=email]", emails[0])
         await page.fill("input[name=password]", password)
         await page.click("button[type=submit]")
@@ -73,13 +72,13 @@ async def test_the_demo_shows_a_live_inbox_a_newcomer_can_answer(browser):
         await expect(page.locator(".messages .msg-in")).not_to_have_count(before, timeout=30_000)
         save_screenshot(await page.screenshot(), "demo.png")
         # The admin's pages work on the same live data.
-        await page.goto(f"http://127.0.0.1:{port}/#/admin/members")
+        await page.goto(f"{address}/#/admin/members")
         await expect(page.locator(".table tbody tr")).to_have_count(3)
-        await page.goto(f"http://127.0.0.1:{port}/#/admin/accounts")
+        await page.goto(f"{address}/#/admin/accounts")
         await expect(page.locator(".account")).to_contain_text("@linen.studio")
-        await page.goto(f"http://127.0.0.1:{port}/#/admin/audit")
+        await page.goto(f"{address}/#/admin/audit")
         await expect(page.locator(".table tbody tr").first).to_be_visible()
-        await page.goto(f"http://127.0.0.1:{port}/#/team")
+        await page.goto(f"{address}/#/team")
         await expect(page.locator(".member-card")).to_have_count(4)
         assert not errors, errors
     finally:

@@ -1,12 +1,14 @@
 // Contact pictures (Instagram's CDN URLs expire: fall back to initials) and presence dots.
 import { h } from "../dom.js";
 import { initials } from "../format.js";
+import { safeUrl } from "../urls.js";
 
 export function avatar(name, url, size = "md") {
   const fallback = h("span", { class: `avatar avatar-${size}`, "aria-hidden": "true" }, initials(name));
-  if (!url) return fallback;
+  const src = safeUrl(url);
+  if (!src) return fallback;
   return h("img", {
-    class: `avatar avatar-${size}`, src: url, alt: "", loading: "lazy", referrerpolicy: "no-referrer",
+    class: `avatar avatar-${size}`, src, alt: "", loading: "lazy", referrerpolicy: "no-referrer",
     onerror: (e) => e.target.replaceWith(fallback),
   });
 }

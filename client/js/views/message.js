@@ -4,6 +4,7 @@
 
 import { h } from "../dom.js";
 import { fullTime, preview, shortTime, STATUS_TEXT } from "../format.js";
+import { safeUrl } from "../urls.js";
 
 const SYSTEM_KINDS = new Set(["postback", "referral", "optin", "handover", "unknown"]);
 
@@ -98,13 +99,20 @@ function mediaGone(event) {
   img.replaceWith(h("div", { class: "media-gone" }, img.dataset.gone || "Media no longer available"));
 }
 
+function unavailable(text) {
+  return h("div", { class: "media-gone" }, text);
+}
+
+// Every src and href below goes through safeUrl: an unsafe URL renders as "unavailable".
 function image(url, alt, gone) {
-  return h("img", { src: url, alt, loading: "lazy", "data-gone": gone, onerror: mediaGone, referrerpolicy: "no-referrer" });
+  const src = safeUrl(url);
+  if (!src) return unavailable(gone);
+  return h("img", { src, alt, loading: "lazy", "data-gone": gone, onerror: mediaGone, referrerpolicy: "no-referrer" });
 }
 
 function renderStory(story, label) {
   return h("figure", { class: "story" }, h("figcaption", {}, label),
-    story.url ? image(story.url, "The story", "Story no longer available") : h("div", { class: "media-gone" }, "Story no longer available"));
+    image(story.url, "The story", "Story no longer available"));
 }
 
 function renderAd(referral) {
@@ -117,14 +125,14 @@ function renderAd(referral) {
 
 function renderAttachments(message) {
   const attachments = message.attachments || [];
-  const images = attachments.filter((a) => a.type === "image" && a.url);
+  const images = attachments.filter((a) => a.type === "image" && safeUrl(a.url));
   const nodes = [];
   if (images.length) {
     nodes.push(h("div", { class: `gallery gallery-${Math.min(images.length, 4)}` },
-      images.map((a, i) => h("a", { href: a.url, target: "_blank", rel: "noopener noreferrer" }, image(a.url, `Photo ${i + 1} of ${images.length}`, "Photo no longer available")))));
+      images.map((a, i) => h("a", { href: safeUrl(a.url), target: "_blank", rel: "noopener noreferrer" }, image(a.url, `Photo ${i + 1} of ${images.length}`, "Photo no longer available")))));
   }
   for (const a of attachments) {
-    if (a.type === "image" && a.url) continue;
+    if (a.type === "image" && safeUrl(a.url)) continue;
     nodes.push(renderAttachment(a));
   }
   return nodes;
@@ -132,13 +140,16 @@ function renderAttachments(message) {
 
 function renderAttachment(a) {
   if (a.supported === false) return h("p", { class: "unsupported" }, `Unsupported attachment (${a.type}). Open Instagram to see it.`);
+  const url = safeUrl(a.url);
   switch (a.type) {
+    case "image":
+      return unavailable("Photo no longer available");
     case "video":
-      return h("video", { src: a.url, controls: true, preload: "metadata", class: "media" });
+      return url ? h("video", { src: url, controls: true, preload: "metadata", class: "media" }) : unavailable("Video no longer available");
     case "audio":
-      return h("audio", { src: a.url, controls: true, preload: "none", "aria-label": "Voice message" });
+      return url ? h("audio", { src: url, controls: true, preload: "none", "aria-label": "Voice message" }) : unavailable("Voice message no longer available");
     case "file":
-      return h("a", { class: "file", href: a.url, target: "_blank", rel: "noopener noreferrer" }, "📎 ", a.title || "Download the file");
+      return url ? h("a", { class: "file", href: url, target: "_blank", rel: "noopener noreferrer" }, "📎 ", a.title || "Download the file") : unavailable(`File no longer available${a.title ? `: ${a.title}` : ""}`);
     case "like_heart":
       return h("div", { class: "heart", role: "img", "aria-label": "Heart sticker" }, "❤️");
     case "story_mention":
@@ -159,10 +170,13 @@ function renderAttachment(a) {
 }
 
 function renderShare(a, label) {
-  return h("a", { class: "share", href: a.url || "#", target: "_blank", rel: "noopener noreferrer" },
+  const url = safeUrl(a.url);
+  const parts = [
     h("span", { class: "share-label" }, label),
-    a.url ? image(a.url, a.title || label, `${label}: no longer available`) : null,
-    a.title ? h("span", { class: "share-title" }, a.title) : null);
+    url ? image(url, a.title || label, `${label}: no longer available`) : unavailable(`${label}: no longer available`),
+    a.title ? h("span", { class: "share-title" }, a.title) : null,
+  ];
+  return url ? h("a", { class: "share", href: url, target: "_blank", rel: "noopener noreferrer" }, parts) : h("div", { class: "share" }, parts);
 }
 
 function renderSystem(message) {

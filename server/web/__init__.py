@@ -1,0 +1,2 @@
+"""What a browser gets besides the API: the web app's files (an allowlist), the API docs
+page, and the security headers on every response."""
