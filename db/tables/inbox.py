@@ -124,6 +124,8 @@ class Reaction(Table, tablename="reactions"):
     reaction = Text(default="")
     emoji = Text(default="")
     reacted_at = Timestamptz()
+    # A tombstone: the reactor's latest event (at reacted_at) was an unreact.
+    removed = Boolean(default=False)
 
 
 class DeferredEffect(Table, tablename="deferred_effects"):
