@@ -1,12 +1,15 @@
 // The live stream's protocol (server/realtime/ws.py, docs/realtime.md), without the DOM:
 // connect with ?since=<cursor>, hand logged events (deduplicated by seq) and frames to the
 // app, reconnect with backoff and resume from the last applied seq. Only the server decides
-// that the snapshot must be reloaded (a resync frame or close code 4000).
+// that the snapshot must be reloaded (a resync frame or close code 4000), and only 4001 (or a
+// refused connect whose probe says the session is gone) signs out: 1013, the server's
+// database being unavailable, is a retry like a cut link.
 
 export const CLOSE_RESYNC = 4000;
 export const CLOSE_UNAUTHORIZED = 4001;
 export const CLOSE_FOREIGN_ORIGIN = 4003;
 export const CLOSE_SLOW_CONSUMER = 4008;
+export const CLOSE_TRY_AGAIN = 1013; // the server's database is away: not a sign-out
 
 // A logged event has the envelope; protocol frames (ready, heartbeat...) do not.
 export function isEvent(frame) {
@@ -162,6 +165,12 @@ export class LiveSocket {
       } catch {
         this.retry();
       }
+      return;
+    }
+    if (code === CLOSE_TRY_AGAIN) {
+      // The server could not check the session (its database is unavailable): keep it and
+      // retry with a backoff that keeps growing until a ready; never probe, never sign out.
+      this.retry();
       return;
     }
     if (!opened) {

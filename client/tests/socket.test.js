@@ -183,6 +183,34 @@ test("4001 ends the stream and asks for a sign-in; so does a refused connect who
   assert.equal(second.sockets.length, 1, "no reconnect loop once the session is gone");
 });
 
+test("1013 (the server's database is away) retries with a growing backoff, never signs out", async () => {
+  let probes = 0;
+  const { live, log, sockets, time } = harness({
+    probe: async () => {
+      probes += 1;
+      return false; // were it asked, it would end the session
+    },
+  });
+  live.start();
+  sockets[0].open();
+  sockets[0].serverClose(1013);
+  await flush();
+  assert.equal(live.state, "offline");
+  await time.advance(500);
+  assert.equal(sockets.length, 2);
+  sockets[1].serverClose(1013); // even when no open was seen
+  await flush();
+  await time.advance(999);
+  assert.equal(sockets.length, 2, "the backoff grows while the outage lasts");
+  await time.advance(1);
+  assert.equal(sockets[2].url, "ws://test/api/v1/ws?since=10");
+  sockets[2].open();
+  sockets[2].frame({ type: "ready", seq: 10 });
+  assert.equal(live.state, "live");
+  assert.equal(log.unauthorized, 0);
+  assert.equal(probes, 0);
+});
+
 test("slow consumer (4008) reconnects at once from the cursor", async () => {
   const { live, sockets, time } = harness();
   live.start();

@@ -141,6 +141,8 @@ class Reaction(Table, tablename="reactions"):
     reaction = Text(default="")
     emoji = Text(default="")
     reacted_at = Timestamptz(default=None)
+    # A tombstone: the reactor's latest event (at reacted_at) was an unreact.
+    removed = Boolean(default=False)
 
     reactions_reactor_kind_check = Check("reactor_kind IN ('contact', 'user')")
     reactions_message_id_reactor_kind_reactor_id_key = Unique(

@@ -107,3 +107,9 @@ async def list_accounts(
             item.scopes = [scope for scope in row["scopes"].split(",") if scope]
         items.append(item)
     return items
+
+
+async def workspace_ig_ids(db: asyncpg.Pool | asyncpg.Connection, workspace_id: int) -> set[str]:
+    """The Instagram ids of the workspace's accounts (what makes a webhook entry its own)."""
+    rows = await db.fetch("SELECT ig_id FROM ig_accounts WHERE workspace_id = $1", workspace_id)
+    return {row["ig_id"] for row in rows}

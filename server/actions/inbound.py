@@ -15,7 +15,7 @@ from datetime import datetime
 import msgspec
 
 from wazify.actions.echo_match import match_overtaking_echoes
-from wazify.actions.inbound_effects import EFFECTS, apply_deferred, apply_effect
+from wazify.actions.inbound_effects import EFFECTS, apply_deferred, apply_effects
 from wazify.actions.inbound_parties import upsert_contacts, upsert_conversations
 from wazify.actions.inbound_rows import RowDraft, draft_row
 from wazify.actions.message_locks import lock_message_keys
@@ -181,8 +181,7 @@ async def do_apply_inbound(
     await lock_message_keys(uow, seen, {(account.id, item.mid) for item, account in effects})
     if drafts:
         await _store_rows(uow, drafts, result)
-    for item, account in effects:
-        await apply_effect(uow, item, account.id)
+    await apply_effects(uow, [(item, account.id) for item, account in effects])
     return result
 
 

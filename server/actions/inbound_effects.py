@@ -2,7 +2,10 @@
 
 Meta does not order deliveries, so an effect may arrive before its message: it is then kept
 in deferred_effects and applied when the message arrives. Every effect is idempotent (a
-redelivery changes nothing and emits nothing) and only moves state forward.
+redelivery changes nothing and emits nothing) and only moves state forward; reactions,
+which can move back and forth, keep the latest by Meta's timestamp (inbound_reactions.py).
+A batch's effects find their messages in one statement, and its reactions are applied in
+one more.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Sequence
 import asyncpg
 import msgspec
 
+from wazify.actions.inbound_reactions import apply_reactions
 from wazify.actions.uow import UnitOfWork
 from wazify.conversations.queries import message_views
 from wazify.meta.events import (
@@ -22,47 +26,63 @@ from wazify.meta.events import (
     ReactionChanged,
 )
 from wazify.realtime import events
-from wazify.views import ReactionView
 
 _encode_item = msgspec.json.Encoder()
 _decode_item = msgspec.json.Decoder(NormalizedItem)
-_reactions = msgspec.json.Decoder(list[ReactionView])
 
 EFFECTS = (MessageEdited, MessageUnsent, ReactionChanged, MessagesRead)
+Effect = MessageEdited | MessageUnsent | ReactionChanged | MessagesRead
 
 
-async def _target(uow: UnitOfWork, account_id: int, mid: str) -> asyncpg.Record | None:
-    return await uow.conn.fetchrow(
-        "SELECT id, conversation_id, workspace_id, direction, sent_at FROM messages"
-        " WHERE account_id = $1 AND mid = $2",
-        account_id,
-        mid,
+async def _targets(
+    uow: UnitOfWork, keys: set[tuple[int, str]]
+) -> dict[tuple[int, str], asyncpg.Record]:
+    ordered = sorted(keys)
+    rows = await uow.conn.fetch(
+        "SELECT m.id, m.conversation_id, m.workspace_id, m.direction, m.sent_at, m.account_id,"
+        " m.mid FROM unnest($1::bigint[], $2::text[]) AS k(account_id, mid)"
+        " JOIN messages m ON m.account_id = k.account_id AND m.mid = k.mid",
+        [account_id for account_id, _ in ordered],
+        [mid for _, mid in ordered],
+    )
+    return {(row["account_id"], row["mid"]): row for row in rows}
+
+
+async def _defer(uow: UnitOfWork, waiting: Sequence[tuple[Effect, int]]) -> None:
+    """Keep effects whose message has not arrived (apply_deferred applies them then)."""
+    await uow.conn.execute(
+        "INSERT INTO deferred_effects (account_id, mid, effect, occurred_at)"
+        " SELECT account_id, mid, effect::jsonb, occurred_at"
+        " FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[])"
+        "   AS d(account_id, mid, effect, occurred_at)",
+        [account_id for _, account_id in waiting],
+        [item.mid for item, _ in waiting],
+        [_encode_item.encode(item).decode() for item, _ in waiting],
+        [item.timestamp for item, _ in waiting],
     )
 
 
-async def apply_effect(uow: UnitOfWork, item: NormalizedItem, account_id: int) -> None:
-    """Apply one effect to its message, or keep it until the message arrives."""
-    if not isinstance(item, EFFECTS):
+async def apply_effects(uow: UnitOfWork, effects: Sequence[tuple[Effect, int]]) -> None:
+    """Apply effects (with their account ids) to their messages, or keep those whose
+    message has not arrived. Reactions first, in one statement (they touch nothing the
+    others do); then the others one by one, in the given order."""
+    if not effects:
         return
-    target = await _target(uow, account_id, item.mid)
-    if target is None:
-        await uow.conn.execute(
-            "INSERT INTO deferred_effects (account_id, mid, effect, occurred_at)"
-            " VALUES ($1, $2, $3::jsonb, $4)",
-            account_id,
-            item.mid,
-            _encode_item.encode(item).decode(),
-            item.timestamp,
-        )
-        return
-    if isinstance(item, ReactionChanged):
-        await _apply_reaction(uow, item, target)
-    elif isinstance(item, MessageEdited):
-        await _apply_edit(uow, item, target)
-    elif isinstance(item, MessageUnsent):
-        await _apply_unsend(uow, item, target)
-    else:
-        await _apply_read(uow, item, target)
+    targets = await _targets(uow, {(account_id, item.mid) for item, account_id in effects})
+    waiting = [(item, account) for item, account in effects if (account, item.mid) not in targets]
+    if waiting:
+        await _defer(uow, waiting)
+    found = [(item, targets[(a, item.mid)]) for item, a in effects if (a, item.mid) in targets]
+    reactions = [(item, target) for item, target in found if type(item) is ReactionChanged]
+    if reactions:
+        await apply_reactions(uow, reactions)
+    for item, target in found:
+        if type(item) is MessageEdited:
+            await _apply_edit(uow, item, target)
+        elif type(item) is MessageUnsent:
+            await _apply_unsend(uow, item, target)
+        elif type(item) is MessagesRead:
+            await _apply_read(uow, item, target)
 
 
 async def apply_deferred(uow: UnitOfWork, arrived: Sequence[tuple[int, str]]) -> None:
@@ -77,59 +97,15 @@ async def apply_deferred(uow: UnitOfWork, arrived: Sequence[tuple[int, str]]) ->
         [account_id for account_id, _ in arrived],
         [mid for _, mid in arrived],
     )
-    for row in sorted(rows, key=lambda r: (r["occurred_at"], r["id"])):
-        await apply_effect(uow, _decode_item.decode(row["effect"]), row["account_id"])
+    ordered = sorted(rows, key=lambda r: (r["occurred_at"], r["id"]))
+    await apply_effects(
+        uow, [(_decode_item.decode(row["effect"]), row["account_id"]) for row in ordered]
+    )
 
 
 async def _emit_message(uow: UnitOfWork, workspace_id: int, message_id: int) -> None:
     view = (await message_views(uow.conn, [message_id]))[message_id]
     uow.emit(events.MessageUpdated(workspace_id=workspace_id, at=uow.now, message=view))
-
-
-async def _apply_reaction(uow: UnitOfWork, item: ReactionChanged, target: asyncpg.Record) -> None:
-    if item.action == "react":
-        changed = await uow.conn.fetchval(
-            "INSERT INTO reactions (workspace_id, message_id, reactor_kind, reactor_id, reaction,"
-            " emoji, reacted_at) VALUES ($1, $2, 'contact', $3, $4, $5, $6)"
-            " ON CONFLICT (message_id, reactor_kind, reactor_id) DO UPDATE"
-            " SET reaction = EXCLUDED.reaction, emoji = EXCLUDED.emoji,"
-            " reacted_at = EXCLUDED.reacted_at"
-            " WHERE reactions.reacted_at < EXCLUDED.reacted_at"
-            " AND (reactions.reaction, reactions.emoji)"
-            " IS DISTINCT FROM (EXCLUDED.reaction, EXCLUDED.emoji)"
-            " RETURNING id",
-            target["workspace_id"],
-            target["id"],
-            item.contact_igsid,
-            item.reaction or "",
-            item.emoji or item.reaction or "",
-            item.timestamp,
-        )
-    else:
-        changed = await uow.conn.fetchval(
-            "DELETE FROM reactions WHERE message_id = $1 AND reactor_kind = 'contact'"
-            " AND reactor_id = $2 AND reacted_at <= $3 RETURNING id",
-            target["id"],
-            item.contact_igsid,
-            item.timestamp,
-        )
-    if changed is None:
-        return
-    reactions = await uow.conn.fetchval(
-        "SELECT coalesce(json_agg(json_build_object('reactor_kind', reactor_kind, 'reactor_id',"
-        " reactor_id, 'reaction', reaction, 'emoji', emoji) ORDER BY id), '[]')::text"
-        " FROM reactions WHERE message_id = $1",
-        target["id"],
-    )
-    uow.emit(
-        events.ReactionChanged(
-            workspace_id=target["workspace_id"],
-            at=uow.now,
-            conversation_id=target["conversation_id"],
-            message_id=target["id"],
-            reactions=_reactions.decode(reactions),
-        )
-    )
 
 
 async def _apply_edit(uow: UnitOfWork, item: MessageEdited, target: asyncpg.Record) -> None:

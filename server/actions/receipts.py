@@ -7,15 +7,17 @@ Test button, other objects and comment notifications are ignored with the reason
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
+from wazify.accounts.queries import workspace_ig_ids
 from wazify.actions.inbound import AccountRef, do_apply_inbound
 from wazify.actions.uow import UnitOfWork
 from wazify.lib.errors import NotFound
 from wazify.meta.events import InboundMessage, NormalizedItem
 from wazify.meta.media_urls import HTTPS_ONLY, MediaUrlPolicy, media_url_policy
 from wazify.meta.normalize import classify_body, normalize
-from wazify.meta.payloads import MalformedWebhook, decode_webhook
+from wazify.meta.payloads import MalformedWebhook, decode_webhook, select_entries
 
 IGNORED_REASONS = {
     "unknown_object": "not an Instagram notification (object {object!r})",
@@ -107,28 +109,56 @@ async def do_process_receipts(uow: UnitOfWork, receipts: list[tuple[int, bytes]]
     )
 
 
-async def do_replay_receipt(uow: UnitOfWork, receipt_id: int, *, workspace_id: int | None) -> None:
-    """Set a processed, ignored or quarantined receipt pending again. With a workspace, only
-    a receipt naming one of its accounts (another's is a 404); without, any (the operator)."""
+async def do_replay_receipt(uow: UnitOfWork, receipt_id: int, *, workspace_id: int | None) -> int:
+    """Set a processed, ignored or quarantined receipt pending again; return the id of the
+    receipt queued. Without a workspace (the operator), any receipt, whole. With one, only
+    a receipt naming one of its accounts (another's is a 404), and only its own entries: a
+    receipt that names other workspaces' accounts too keeps them, losing this workspace's
+    ids, and this workspace's entries are queued as a receipt of their own."""
+    own = await workspace_ig_ids(uow.conn, workspace_id) if workspace_id is not None else None
     row = await uow.conn.fetchrow(
-        "SELECT state, ig_ids FROM webhook_receipts r WHERE id = $1 AND ($2::bigint IS NULL"
-        " OR EXISTS (SELECT 1 FROM ig_accounts a WHERE a.workspace_id = $2"
-        " AND a.ig_id = ANY (r.ig_ids))) FOR UPDATE",
+        "SELECT state, ig_ids, body FROM webhook_receipts WHERE id = $1"
+        " AND ($2::text[] IS NULL OR ig_ids && $2) FOR UPDATE",
         receipt_id,
-        workspace_id,
+        sorted(own) if own is not None else None,
     )
     if row is None:
         raise NotFound(f"no webhook receipt {receipt_id} for this workspace's accounts")
     if row["state"] == "pending":
-        return
-    await uow.conn.execute(
-        "UPDATE webhook_receipts SET state = 'pending', reason = '' WHERE id = $1", receipt_id
-    )
+        return receipt_id
+    queued = receipt_id
+    part, partial = select_entries(row["body"], own) if own is not None else (b"", False)
+    if own is not None and partial:
+        queued = await _split_off(uow, receipt_id, part, own & set(row["ig_ids"]))
+    else:
+        await uow.conn.execute(
+            "UPDATE webhook_receipts SET state = 'pending', reason = '' WHERE id = $1", receipt_id
+        )
     uow.audit(
         "webhook.replayed",
         workspace_id,
         "webhook_receipt",
         receipt_id,
         before={"state": row["state"]},
-        after={"state": "pending"},
+        after={"state": "pending", "receipt_id": queued},
     )
+    return queued
+
+
+async def _split_off(uow: UnitOfWork, receipt_id: int, part: bytes, ig_ids: set[str]) -> int:
+    """Queue `part` (some entries of the receipt) as a receipt of its own, and take its
+    accounts off the original, which stays as it was for the other workspaces."""
+    queued = await uow.conn.fetchval(
+        "INSERT INTO webhook_receipts (body, body_sha256, ig_ids) VALUES ($1, $2, $3)"
+        " ON CONFLICT (body_sha256) DO UPDATE SET state = 'pending', reason = '' RETURNING id",
+        part,
+        hashlib.sha256(part).digest(),
+        sorted(ig_ids),
+    )
+    await uow.conn.execute(
+        "UPDATE webhook_receipts SET ig_ids = ARRAY(SELECT i FROM unnest(ig_ids) AS i"
+        " WHERE i <> ALL ($2::text[])) WHERE id = $1",
+        receipt_id,
+        sorted(ig_ids),
+    )
+    return queued

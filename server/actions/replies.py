@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from wazify.actions.uow import UnitOfWork
-from wazify.conversations.queries import conversation_views, message_views
+from wazify.conversations.queries import conversation_views, message_views, reactions_of
 from wazify.lib.errors import Conflict, Invalid, NotFound
 from wazify.meta.send import (
     ATTACHMENT_TYPES,
@@ -31,7 +31,6 @@ from wazify.realtime.events import MessageCreated, ReactionChanged
 from wazify.views import MessageView, ReactionView
 
 OUTBOX_CHANNEL = "wazify_outbox"  # NOTIFY'd on commit: wakes every sender process
-_reactions = msgspec.json.Decoder(list[ReactionView])
 
 
 def check_content(
@@ -254,14 +253,7 @@ async def do_react(
             str(user_id),
             emoji,
         )
-    reactions = _reactions.decode(
-        await uow.conn.fetchval(
-            "SELECT coalesce(json_agg(json_build_object('reactor_kind', reactor_kind,"
-            " 'reactor_id', reactor_id, 'reaction', reaction, 'emoji', emoji) ORDER BY id),"
-            " '[]')::text FROM reactions WHERE message_id = $1",
-            message_id,
-        )
-    )
+    reactions = (await reactions_of(uow.conn, [message_id]))[message_id]
     uow.emit(
         ReactionChanged(
             workspace_id=workspace_id,

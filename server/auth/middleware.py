@@ -9,6 +9,9 @@ CSRF (double submit): an unsafe request authenticated by the session cookie must
 is sent by the browser on its own; a header can only be set by our own pages' scripts.
 Bearer requests are exempt: browsers never attach an Authorization header by themselves.
 Litestar's own CSRF middleware cannot exempt "requests with a Bearer token", hence ours.
+
+A database fault during resolution is not a missing principal: HTTP requests get a 503 and
+websockets a close with 1013 (try again later), never the 401/403 that ends a session.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from litestar.middleware import ASGIMiddleware
 
 from wazify.auth.guards import CSRF_EXEMPT, SKIP_AUTH
 from wazify.auth.principal import PRINCIPAL_KEY, PROBLEM_KEY, header, resolve_principal
+from wazify.lib.db_faults import is_database_fault
 from wazify.lib.errors import Forbidden
+from wazify.realtime.protocol import CLOSE_TRY_AGAIN
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Receive, Scope, Send
@@ -29,6 +34,7 @@ if TYPE_CHECKING:
 CSRF_HEADER = "X-CSRF-Token"
 _CSRF_HEADER_BYTES = CSRF_HEADER.lower().encode()
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+TRY_AGAIN_REASON = "the database is unavailable, try again shortly"
 
 
 class AuthMiddleware(ASGIMiddleware):
@@ -39,7 +45,15 @@ class AuthMiddleware(ASGIMiddleware):
         runtime = getattr(scope["litestar_app"].state, "runtime", None)
         principal, problem = (None, None)
         if runtime is not None:
-            principal, problem = await resolve_principal(runtime, scope)
+            try:
+                principal, problem = await resolve_principal(runtime, scope)
+            except Exception as error:
+                # A lookup that failed is not a session that ended: HTTP answers 503 (the
+                # exception handlers), a websocket is told to try again.
+                if scope["type"] != ScopeType.WEBSOCKET or not is_database_fault(error):
+                    raise
+                await _close_try_again(receive, send)
+                return
         state = scope.setdefault("state", {})
         state[PRINCIPAL_KEY] = principal
         state[PROBLEM_KEY] = problem
@@ -58,3 +72,12 @@ class AuthMiddleware(ASGIMiddleware):
                     code="csrf_failed",
                 )
         await next_app(scope, receive, send)
+
+
+async def _close_try_again(receive: Receive, send: Send) -> None:
+    """Accept, then close with 1013 (try again later). A refused handshake is an HTTP 403,
+    which says "sign in again" and which a browser cannot even see (only a 1006)."""
+    if (await receive())["type"] != "websocket.connect":
+        return
+    await send({"type": "websocket.accept", "subprotocol": None, "headers": []})
+    await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN, "reason": TRY_AGAIN_REASON})

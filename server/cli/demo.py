@@ -34,6 +34,7 @@ from wazify.embedded import EmbeddedError, resolve_settings
 from wazify.fakemeta import webhooks as meta
 from wazify.fakemeta.graph import run_fake_graph_in_thread
 from wazify.fakemeta.state import FakeProfile, Messaging
+from wazify.lib.tasks import spawn
 from wazify.settings import load_settings
 
 ACCOUNT = meta.ACCOUNT  # the demo business's IGID (the fake Meta's default account)
@@ -127,7 +128,7 @@ async def _serve(settings, webhook_url: str, secret: str, quiet: bool) -> None:
     async with httpx.AsyncClient(timeout=10) as client:
         deliver = _deliverer(client, webhook_url, secret, settings.public_url)
         customers = Customers(deliver, pool, workspace.workspace_id)
-        serving = asyncio.create_task(server.serve())
+        serving = spawn(server.serve(), "demo-server")
         while not server.started and not serving.done():  # noqa: ASYNC110 (uvicorn's flag)
             await asyncio.sleep(0.05)
         if server.started:  # printed once the address really answers
@@ -139,7 +140,7 @@ async def _serve(settings, webhook_url: str, secret: str, quiet: bool) -> None:
                 "Stop with Ctrl+C (the demo's data is thrown away).\n",
                 flush=True,
             )
-        simulated = None if quiet else asyncio.create_task(customers.run())
+        simulated = None if quiet else spawn(customers.run(), "demo-customers")
         try:
             await serving
         finally:

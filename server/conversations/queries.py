@@ -13,11 +13,12 @@ import msgspec
 from wazify.conversations.views_sql import (
     ACCOUNT_JSON,
     CONVERSATION_FROM,
+    REACTIONS_OF_MESSAGE,
     contact_json,
     conversation_json,
     message_json,
 )
-from wazify.views import AccountView, ContactView, ConversationView, MessageView
+from wazify.views import AccountView, ContactView, ConversationView, MessageView, ReactionView
 
 # asyncpg connections and pools both offer fetch(); either may be passed.
 Queryable = Any
@@ -26,6 +27,14 @@ _messages = msgspec.json.Decoder(list[MessageView])
 _conversations = msgspec.json.Decoder(list[ConversationView])
 _contacts = msgspec.json.Decoder(list[ContactView])
 _accounts = msgspec.json.Decoder(list[AccountView])
+
+
+class _MessageReactions(msgspec.Struct):
+    id: int
+    reactions: list[ReactionView]
+
+
+_reactions = msgspec.json.Decoder(list[_MessageReactions])
 
 
 async def _json_list(db: Queryable, sql: str, *args: object) -> bytes:
@@ -40,6 +49,17 @@ async def message_views(db: Queryable, ids: Sequence[int]) -> dict[int, MessageV
         db, f"SELECT {message_json('m')} FROM messages m WHERE m.id = ANY($1::bigint[])", list(ids)
     )
     return {view.id: view for view in _messages.decode(data)}
+
+
+async def reactions_of(db: Queryable, ids: Sequence[int]) -> dict[int, list[ReactionView]]:
+    """The reactions shown on each of these messages (what reaction.changed carries)."""
+    data = await _json_list(
+        db,
+        f"SELECT json_build_object('id', m.id, 'reactions', {REACTIONS_OF_MESSAGE.format(m='m')})"
+        " FROM messages m WHERE m.id = ANY($1::bigint[])",
+        list(ids),
+    )
+    return {row.id: row.reactions for row in _reactions.decode(data)}
 
 
 async def conversation_views(db: Queryable, ids: Sequence[int]) -> dict[int, ConversationView]:

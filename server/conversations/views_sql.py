@@ -7,11 +7,11 @@ into the msgspec Structs. Each fragment expects the aliases named in its docstri
 
 from __future__ import annotations
 
-# Alias r: reactions.
+# Alias r: reactions. Removed rows are tombstones (actions/inbound_reactions.py).
 REACTIONS_OF_MESSAGE = """coalesce((
     SELECT json_agg(json_build_object('reactor_kind', r.reactor_kind, 'reactor_id', r.reactor_id,
                                       'reaction', r.reaction, 'emoji', r.emoji) ORDER BY r.id)
-    FROM reactions r WHERE r.message_id = {m}.id), '[]'::json)"""
+    FROM reactions r WHERE r.message_id = {m}.id AND NOT r.removed), '[]'::json)"""
 
 
 def message_json(m: str = "m") -> str:

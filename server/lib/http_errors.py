@@ -14,6 +14,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from wazify.lib.db_faults import is_database_fault
 from wazify.lib.errors import AppError, TooManyRequests
 
 log = logging.getLogger("wazify.http")
@@ -94,6 +95,8 @@ def handle_database_down(_: Request, exc: Exception) -> Response:
 
 
 def handle_unexpected(request: Request, exc: Exception) -> Response:
+    if is_database_fault(exc):  # the database's state, not the request: try again
+        return handle_database_down(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return Response(
         error_body("internal", "an internal error occurred; it has been logged"),
@@ -101,20 +104,17 @@ def handle_unexpected(request: Request, exc: Exception) -> Response:
     )
 
 
-DATABASE_DOWN = (
+# A write the database did not take: down, or refusing (disk full, shutting down, ...).
+WRITE_REFUSED = (
     OSError,
-    asyncpg.exceptions.ConnectionDoesNotExistError,
-    asyncpg.exceptions.CannotConnectNowError,
-    asyncpg.exceptions.TooManyConnectionsError,
-    asyncpg.exceptions.InterfaceError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
 )
 
-# A write the database did not take: down, or refusing (disk full, shutting down, ...).
-WRITE_REFUSED = (*DATABASE_DOWN, asyncpg.PostgresError)
-
+# Database faults (lib/db_faults.py) reach handle_unexpected, which answers them 503.
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     AppError: handle_app_error,
     HTTPException: handle_http_exception,
-    **{kind: handle_database_down for kind in DATABASE_DOWN},
     Exception: handle_unexpected,
 }

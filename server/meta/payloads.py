@@ -6,6 +6,7 @@ It is strict only where a body would be unusable (not JSON, wrong container type
 event without a readable timestamp); those raise MalformedWebhook naming the place.
 """
 
+from collections.abc import Collection
 from typing import Any
 
 import msgspec
@@ -250,3 +251,22 @@ def _attach_event_raw(event: MessagingEvent, raw_event: dict[str, Any]) -> None:
     raw_attachments = raw_message.get("attachments") or []
     for attachment, raw_attachment in zip(message.attachments, raw_attachments, strict=True):
         attachment._raw = raw_attachment  # type: ignore[attr-defined]
+
+
+class _EntryId(msgspec.Struct):
+    id: Any = None
+
+
+def select_entries(raw: bytes, ig_ids: Collection[str]) -> tuple[bytes, bool]:
+    """The body with only the entries naming one of `ig_ids` (by entry id, each entry byte
+    for byte), and whether any entry was left out. One delivery may carry the entries of
+    accounts of several workspaces; each workspace is shown and replays only its own.
+    A body without a readable entry list keeps nothing."""
+    try:
+        top = msgspec.json.decode(raw, type=dict[str, msgspec.Raw])
+        entries = msgspec.json.decode(top.get("entry", b"[]"), type=list[msgspec.Raw])
+        kept = [e for e in entries if msgspec.json.decode(e, type=_EntryId).id in ig_ids]
+    except (msgspec.DecodeError, TypeError):
+        return b"{}", True
+    top["entry"] = msgspec.Raw(msgspec.json.encode(kept))
+    return msgspec.json.encode(top), len(kept) < len(entries)

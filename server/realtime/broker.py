@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 import msgspec
 import redis.asyncio as aioredis
 
+from wazify.lib.tasks import spawn
+
 log = logging.getLogger("wazify.broker")
 
 CHANNEL = "wazify:events"
@@ -188,7 +190,7 @@ class RedisBroker(Broker):
 
     async def start(self) -> None:
         if self._reader is None:
-            self._reader = asyncio.create_task(self._read_forever(), name="redis-subscriber")
+            self._reader = spawn(self._read_forever(), "redis-subscriber")
 
     async def stop(self) -> None:
         self._stopping = True

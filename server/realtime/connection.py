@@ -9,6 +9,7 @@ connection is closed with the resume code instead of silently dropping anything.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -16,8 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wazify.auth.principal import Principal
+from wazify.lib.tasks import spawn
 from wazify.realtime.broker import LoggedEvent
 from wazify.realtime.protocol import CLOSE_SLOW_CONSUMER
+
+STALLED_CLOSE_SECONDS = 5.0  # how long closing a socket that stopped reading may take
 
 # An ASGI "websocket.send" message. The hub builds one per event and every connection
 # queues that same dict: the event is decoded once, however many sockets it goes to.
@@ -132,10 +136,12 @@ class Connection:
         if self.writer is not None:
             self.writer.cancel()
         code, reason = self._close or (CLOSE_SLOW_CONSUMER, "")
-        closing = asyncio.get_running_loop().create_task(
-            asyncio.wait_for(self.close_socket(code, reason), timeout=5)
-        )
-        closing.add_done_callback(lambda task: task.cancelled() or task.exception())
+        spawn(self._close_within(code, reason, STALLED_CLOSE_SECONDS), "ws-close-stalled")
+
+    async def _close_within(self, code: int, reason: str, seconds: float) -> None:
+        # A client that does not read may never take the close: its link is cut anyway.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.close_socket(code, reason), timeout=seconds)
 
     async def write_forever(self) -> None:
         """The writer task: sends queued frames in order, then closes when asked."""

@@ -14,6 +14,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
+from wazify.lib.tasks import spawn
 from wazify.realtime.broker import LoggedEvent
 from wazify.realtime.connection import Connection, text_frame
 from wazify.realtime.replay import fetch_events, workspace_heads
@@ -118,7 +119,7 @@ class Hub:
         if workspace_id in self._filling:
             return
         self._filling.add(workspace_id)
-        self._spawn(self._fill_from_log(workspace_id, after, through))
+        self._spawn(self._fill_from_log(workspace_id, after, through), "hub-fill")
 
     async def _fill_from_log(self, workspace_id: int, after: int, through: int) -> None:
         try:
@@ -137,7 +138,7 @@ class Hub:
         self._advance(workspace_id)
 
     def check_heads_soon(self) -> None:
-        self._spawn(self.check_heads())
+        self._spawn(self.check_heads(), "hub-check-heads")
 
     async def check_heads(self) -> None:
         """Compare each workspace's committed head with what was handed over; fetch any
@@ -161,7 +162,7 @@ class Hub:
     def all_connections(self) -> Sequence[Connection]:
         return [c for members in self.connections.values() for c in members]
 
-    def _spawn(self, work) -> None:
-        task = asyncio.get_running_loop().create_task(work)
+    def _spawn(self, work, name: str) -> None:
+        task = spawn(work, name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

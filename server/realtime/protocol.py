@@ -16,6 +16,7 @@ CLOSE_RESYNC = 4000  # the cursor is older than the retention or unknown: reload
 CLOSE_UNAUTHORIZED = 4001  # the session ended, the token was revoked or the member deactivated
 CLOSE_SLOW_CONSUMER = 4008  # the bounded queue overflowed: reconnect with your last seq
 CLOSE_GOING_AWAY = 1001  # the server is shutting down: reconnect with your last seq
+CLOSE_TRY_AGAIN = 1013  # the database is unavailable: reconnect with your last seq, with backoff
 
 
 class Frame(msgspec.Struct, tag_field="type", kw_only=True):

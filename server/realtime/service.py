@@ -18,6 +18,7 @@ from datetime import timedelta
 
 import msgspec
 
+from wazify.lib.tasks import spawn
 from wazify.realtime.connection import Connection
 from wazify.realtime.hub import Hub
 from wazify.realtime.presence import PresenceReport, PresenceTable
@@ -76,8 +77,8 @@ class Realtime:
         self.hub.attach()
         self.runtime.broker.add_signal_handler(self.on_signal)
         self._tasks = [
-            asyncio.create_task(self._every(self.heartbeat_seconds, self.heartbeat)),
-            asyncio.create_task(self._every(self.validate_seconds, self.validate)),
+            spawn(self._every(self.heartbeat_seconds, self.heartbeat), "realtime-heartbeat"),
+            spawn(self._every(self.validate_seconds, self.validate), "realtime-validate"),
         ]
 
     async def stop(self) -> None:
@@ -130,7 +131,7 @@ class Realtime:
         connecting at once cost one Redis round trip, not 200 (and no connection storm)."""
         self._dirty.add((workspace_id, user_id))
         if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush_presence())
+            self._flusher = spawn(self._flush_presence(), "presence-flush")
 
     async def _flush_presence(self) -> None:
         await asyncio.sleep(0)  # let the reports of this moment join the batch

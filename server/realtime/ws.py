@@ -20,6 +20,7 @@ from litestar.exceptions import WebSocketDisconnect
 
 from wazify.auth.guards import optional_principal
 from wazify.auth.principal import Principal, header
+from wazify.lib.tasks import spawn
 from wazify.realtime.connection import Connection
 from wazify.realtime.protocol import (
     CLOSE_RESYNC,
@@ -91,7 +92,9 @@ async def _serve(socket: WebSocket, realtime: Realtime, principal: Principal, si
             await socket.close(code=code, reason=reason)
 
     connection = Connection(principal, socket.send, close, queue_limit=realtime.queue_limit)
-    writer = connection.writer = asyncio.create_task(connection.write_forever())
+    writer = connection.writer = spawn(
+        connection.write_forever(), f"ws-writer-user-{principal.user_id}"
+    )
     try:
         await realtime.hub.register(connection)  # subscribe first, then replay
         if await _catch_up(socket, realtime, connection, since):

@@ -1,25 +1,31 @@
 """Admins' view of raw webhook receipts: list by state, replay one after a fix.
 
 A receipt belongs to a workspace through the Instagram accounts it names (`ig_ids`), so an
-admin sees the receipts of their own accounts only. Receipts that name no connected account
-(malformed bodies, unknown accounts) are the installation operator's: `wazify webhooks`.
+admin sees the receipts of their own accounts only. One delivery may name the accounts of
+several workspaces: each admin is shown only the entries (and ids) of their own accounts,
+and a replay replays only those (actions/receipts.py). Receipts that name no connected
+account (malformed bodies, unknown accounts) are the installation operator's, who sees
+every receipt whole: `wazify webhooks`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 
+from wazify.accounts.queries import workspace_ig_ids
 from wazify.actions.receipts import do_replay_receipt
 from wazify.actions.uow import unit_of_work
 from wazify.audit.pagination import DEFAULT_LIMIT, check_limit, decode_cursor, page
 from wazify.auth.guards import require_role
 from wazify.auth.principal import Principal
+from wazify.meta.payloads import select_entries
 from wazify.runtime import Runtime
 from wazify.webhooks.service import WebhookPipeline
 
@@ -34,7 +40,9 @@ class ReceiptView(msgspec.Struct, kw_only=True):
     attempts: int
     received_at: datetime
     processed_at: datetime | None
-    body: str  # the raw body as received (UTF-8, invalid bytes replaced)
+    # The raw body as received, keeping only this workspace's entries (UTF-8, invalid
+    # bytes replaced).
+    body: str
 
 
 class ReceiptPage(msgspec.Struct, kw_only=True):
@@ -42,21 +50,28 @@ class ReceiptPage(msgspec.Struct, kw_only=True):
     next_cursor: str | None
 
 
-VISIBLE = """
-EXISTS (SELECT 1 FROM ig_accounts a WHERE a.workspace_id = $1 AND a.ig_id = ANY (r.ig_ids))
-"""
-LIST_SQL = f"""
-SELECT id, state, reason, ig_ids, attempts, received_at, processed_at,
-       convert_from(body, 'UTF8') AS body
+LIST_SQL = """
+SELECT id, state, reason, ig_ids, attempts, received_at, processed_at, body
 FROM webhook_receipts r
-WHERE {VISIBLE} AND ($2::text IS NULL OR r.state = $2)
+WHERE r.ig_ids && $1::text[] AND ($2::text IS NULL OR r.state = $2)
   AND ($3::timestamptz IS NULL OR (r.received_at, r.id) < ($3, $4))
 ORDER BY r.received_at DESC, r.id DESC LIMIT $5
 """
 
 
-def _view(row) -> ReceiptView:
-    return ReceiptView(**dict(row))
+def _view(row: Mapping[str, Any], own: set[str]) -> ReceiptView:
+    """The receipt as this workspace may see it: its own accounts' entries and ids only."""
+    body, _ = select_entries(row["body"], own)
+    return ReceiptView(
+        id=row["id"],
+        state=row["state"],
+        reason=row["reason"],
+        ig_ids=[ig_id for ig_id in row["ig_ids"] if ig_id in own],
+        attempts=row["attempts"],
+        received_at=row["received_at"],
+        processed_at=row["processed_at"],
+        body=body.decode("utf-8", "replace"),
+    )
 
 
 @get("/webhooks/receipts", guards=[require_role("admin")])
@@ -72,16 +87,17 @@ async def list_receipts(
 ) -> ReceiptPage:
     check_limit(limit)
     before = decode_cursor(cursor)
+    own = await workspace_ig_ids(runtime.engine.pool, principal.workspace_id)
     rows = await runtime.engine.pool.fetch(
         LIST_SQL,
-        principal.workspace_id,
+        sorted(own),
         receipt_state,
         before[0] if before else None,
         before[1] if before else None,
         limit + 1,
     )
     items, next_cursor = page(
-        [_view(row) for row in rows], limit, lambda receipt: (receipt.received_at, receipt.id)
+        [_view(row, own) for row in rows], limit, lambda receipt: (receipt.received_at, receipt.id)
     )
     return ReceiptPage(items=items, next_cursor=next_cursor)
 
@@ -93,11 +109,13 @@ async def replay_receipt(
     principal: NamedDependency[Principal],
     webhooks: NamedDependency[WebhookPipeline],
 ) -> dict[str, object]:
-    """Queue the receipt for processing again (idempotent: stored items are not doubled)."""
+    """Queue the receipt for processing again (idempotent: stored items are not doubled).
+    A receipt that also names other workspaces' accounts is not replayed whole: this
+    workspace's entries become a receipt of their own, whose id the answer gives."""
     async with unit_of_work(runtime, principal.actor()) as uow:
-        await do_replay_receipt(uow, receipt_id, workspace_id=principal.workspace_id)
+        queued = await do_replay_receipt(uow, receipt_id, workspace_id=principal.workspace_id)
     webhooks.processor.wake()
-    return {"id": receipt_id, "state": "pending"}
+    return {"id": queued, "state": "pending"}
 
 
 receipts_router = Router(

@@ -8,8 +8,9 @@ for Postgres to insert its batch, the other decodes the next (batches of message
 their locks, see actions/message_locks.py). Below that, one loop keeps the events in the
 order the deliveries arrived; two may commit neighbouring batches in either order (Meta
 promises no delivery order either; messages are ordered by their timestamps). A receipt
-whose content breaks processing is isolated and quarantined with the reason; a passing
-database fault (deadlock, lost connection) leaves the batch pending for the next round.
+whose content breaks processing is isolated and quarantined with the reason; a database
+fault (down, restarting, out of resources, a deadlock: lib/db_faults.py) leaves the batch
+or the receipt pending for the next round, never quarantined.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import asyncpg
-
 from wazify.actions.receipts import do_process_receipts
 from wazify.actions.uow import Actor, unit_of_work
+from wazify.lib.db_faults import is_database_fault
+from wazify.lib.tasks import spawn
 from wazify.runtime import Runtime
 
 log = logging.getLogger("wazify.webhooks")
@@ -33,13 +34,6 @@ LOOPS = 2
 IDLE_POLL_SECONDS = 1.0
 # How long stop() lets a round in flight finish before cancelling it.
 STOP_GRACE_SECONDS = 10.0
-TRANSIENT = (
-    asyncpg.DeadlockDetectedError,
-    asyncpg.SerializationError,
-    asyncpg.exceptions.ConnectionDoesNotExistError,
-    asyncpg.exceptions.InterfaceError,
-    OSError,
-)
 ACTOR = Actor.system("meta-webhook")
 
 CLAIM = """
@@ -68,8 +62,7 @@ class WebhookProcessor:
     def start(self) -> None:
         self._stopping = False
         self._tasks = [
-            asyncio.create_task(self._run(number), name=f"webhook-processor-{number}")
-            for number in range(self.loops)
+            spawn(self._run(number), f"webhook-processor-{number}") for number in range(self.loops)
         ]
 
     async def stop(self) -> None:
@@ -120,10 +113,11 @@ class WebhookProcessor:
     async def process_batch(self, receipt_ids: list[int] | None = None) -> int:
         try:
             return await self._apply(receipt_ids)
-        except TRANSIENT as error:
-            log.warning("webhook batch deferred after a database fault: %s", error)
-            return 0
         except Exception as error:
+            # Only the content may quarantine a receipt, never the database's state.
+            if is_database_fault(error):
+                log.warning("webhook batch deferred after a database fault: %r", error)
+                return 0
             if receipt_ids is not None and len(receipt_ids) == 1:
                 await self._quarantine(receipt_ids[0], error)
                 return 1

@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 import asyncpg
 
+from wazify.lib.tasks import spawn
+
 MAX_FLUSHERS = 4
 MAX_BATCH = 500
 
@@ -36,7 +38,7 @@ class ReceiptWriter:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append((body, hashlib.sha256(body).digest(), future))
         if len(self._flushers) < MAX_FLUSHERS:
-            task = asyncio.create_task(self._flush())
+            task = spawn(self._flush(), "receipt-flusher")
             self._flushers.add(task)
             task.add_done_callback(self._flushers.discard)
         await future

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import ClassVar
 
+from wazify.lib.tasks import spawn
+
 
 class BackgroundLoop:
     """A worker whose `_run()` loops until cancelled. Subclasses name their task; their
@@ -18,7 +20,7 @@ class BackgroundLoop:
 
     def start(self) -> None:
         if self._task is None:
-            self._task = asyncio.create_task(self._run(), name=self.task_name)
+            self._task = spawn(self._run(), self.task_name)
 
     async def stop(self) -> None:
         task, self._task = self._task, None

@@ -33,6 +33,7 @@ from wazify.actions.replies import OUTBOX_CHANNEL
 from wazify.actions.secrets import ACCESS_TOKEN, secret_context
 from wazify.actions.uow import Actor, unit_of_work
 from wazify.lib.crypto import DecryptionError
+from wazify.lib.tasks import spawn
 from wazify.meta.graph_client import GraphClient
 from wazify.meta.send import Verdict, message_body, verdict
 from wazify.runtime import Runtime
@@ -84,7 +85,7 @@ class SenderWorker:
 
     def start(self) -> None:
         self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="sender")
+        self._task = spawn(self._run(), "sender")
 
     async def stop(self) -> None:
         """Sends in flight finish (their outcome is recorded); nothing new is claimed."""
@@ -138,16 +139,15 @@ class SenderWorker:
         async with unit_of_work(self.runtime, ACTOR) as uow:
             claimed = await do_claim_replies(uow, free, self.lease)
         for reply in claimed:
-            task = asyncio.create_task(self._send(reply))
+            task = spawn(self._send(reply), f"send-reply-{reply.id}")
             self._inflight.add(task)
             task.add_done_callback(self._done)
         return len(claimed)
 
     def _done(self, task: asyncio.Task[None]) -> None:
+        # A failure is logged by spawn(). Its row stays `sending`: the lease runs out, it
+        # becomes unknown, never resent.
         self._inflight.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            # Its row stays `sending`: the lease runs out, it becomes unknown, never resent.
-            log.error("sending a reply failed unexpectedly", exc_info=task.exception())
         self._wake.set()  # the conversation's next reply may go now
 
     async def _send(self, reply: Claimed) -> None:
@@ -205,7 +205,7 @@ class SenderWorker:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._accepted.append((reply, mid, future))
         if self._recorder is None or self._recorder.done():
-            self._recorder = asyncio.create_task(self._flush_accepted())
+            self._recorder = spawn(self._flush_accepted(), "sender-record-accepted")
         await future
 
     async def _flush_accepted(self) -> None:

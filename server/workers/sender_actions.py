@@ -19,6 +19,7 @@ from wazify.actions.replies import do_react
 from wazify.actions.secrets import ACCESS_TOKEN, secret_context
 from wazify.actions.uow import Actor, unit_of_work
 from wazify.lib.errors import AppError, Conflict, Invalid, NotFound, TooManyRequests
+from wazify.lib.tasks import spawn
 from wazify.meta.graph_client import GraphClient
 from wazify.meta.send import sender_action_body, verdict
 from wazify.runtime import Runtime
@@ -121,8 +122,8 @@ class SenderActions:
             raise TooManyRequests(outcome.reason, retry_after=1) from None
         raise MetaRefused(outcome.reason) from None
 
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.create_task(work)
+    def _spawn(self, work: Any, name: str) -> None:
+        task = spawn(work, name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -132,10 +133,12 @@ class SenderActions:
         if now - self._typing_at.get(conversation_id, -TYPING_INTERVAL) < TYPING_INTERVAL:
             return
         self._typing_at[conversation_id] = now
-        self._spawn(self._best_effort("typing_on", workspace_id, conversation_id))
+        self._spawn(self._best_effort("typing_on", workspace_id, conversation_id), "typing-on")
 
     def seen(self, workspace_id: int | None, conversation_id: int, only_unread: bool) -> None:
-        self._spawn(self._best_effort("mark_seen", workspace_id, conversation_id, only_unread))
+        self._spawn(
+            self._best_effort("mark_seen", workspace_id, conversation_id, only_unread), "mark-seen"
+        )
 
     async def _best_effort(
         self, action: str, workspace_id: int | None, conversation_id: int, only_unread=False

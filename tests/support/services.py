@@ -10,6 +10,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -55,6 +56,46 @@ def embedded_admin_url(folder: str) -> Iterator[str]:
     finally:
         with contextlib.suppress(Exception):
             server.cleanup()
+
+
+@dataclass
+class RestartablePostgres:
+    """A PostgreSQL of a test's own (pgserver's binaries) on a TCP port of its own, which the
+    test stops and starts again on the same data directory and port: a database restart as
+    the app sees it (refused connections, then its pooled connections gone stale)."""
+
+    folder: Path
+    port: int
+    system_user: str | None  # pgserver runs postgres as its own user when we are root
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> None:
+        from pgserver._commands import pg_ctl
+
+        options = f'-h 127.0.0.1 -p {self.port} -k ""'  # TCP only, no Unix socket
+        log = str(self.folder / "log")
+        pg_ctl(["-w", "-o", options, "-l", log, "start"], pgdata=self.folder, user=self.system_user)
+
+    def stop(self) -> None:
+        """A fast shutdown, as a restart does: sessions are ended, new ones refused."""
+        from pgserver._commands import pg_ctl
+
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.folder, user=self.system_user)
+
+
+def restartable_postgres(folder: str) -> RestartablePostgres:
+    """Initialise a data directory (pgserver does, and starts it on a Unix socket), then
+    serve it on a spare TCP port instead; the caller stops it."""
+    import pgserver
+
+    server = pgserver.get_server(folder, cleanup_mode=None)
+    postgres = RestartablePostgres(Path(folder), free_port(), server.system_user)
+    postgres.stop()
+    postgres.start()
+    return postgres
 
 
 @dataclass

@@ -226,8 +226,13 @@ async def test_reactions_react_change_and_unreact_per_reactor(client, db, runtim
         ("reaction.changed", target, [haha, wow]),
         ("reaction.changed", target, [wow]),
     ]
-    rows = await db.fetch("SELECT reactor_id, reaction, emoji, reacted_at FROM reactions")
-    assert [tuple(row) for row in rows] == [(CONTACT_B, "wow", "\U0001f62e", at_ms(TS_MS + 2500))]
+    rows = await db.fetch(
+        "SELECT reactor_id, reaction, emoji, reacted_at, removed FROM reactions ORDER BY id"
+    )
+    assert [tuple(row) for row in rows] == [
+        (CONTACT, "", "", at_ms(TS_MS + 3000), True),  # the unreact's tombstone
+        (CONTACT_B, "wow", "\U0001f62e", at_ms(TS_MS + 2500), False),
+    ]
 
 
 async def test_a_read_marks_that_reply_and_every_earlier_one_read_in_one_event(

@@ -1,5 +1,6 @@
 """Failures around the endpoint: Postgres down (503, so Meta retries), Redis down (200 and
-stored: the log is the truth), and bodies that cannot be used (200, quarantined or ignored)."""
+stored: the log is the truth), bodies that cannot be used (200, quarantined or ignored), and
+a database that ends the processor's connection (the receipt waits, never quarantined)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,15 @@ import pytest
 from tests.support.http import make_client, running
 from tests.support.services import create_database, embedded_admin_url, free_port
 from tests.webhooks.conftest import deliver, event_log, post_webhook, settle, stored_messages
+from wazify.actions.message_locks import MESSAGE_LOCK_BASE, MESSAGE_LOCK_BUCKETS
 from wazify.app import create_app
 from wazify.db.migrate import apply_migrations
 from wazify.db.tables import ALL_TABLES
 from wazify.fakemeta.webhooks import ALL_CASES, encode_body
 from wazify.realtime.broker import InProcessBroker, RedisBroker
 from wazify.runtime import Runtime, open_runtime
+from wazify.webhooks.processor import WebhookProcessor
+from wazify.webhooks.receipts import ReceiptWriter
 
 
 @pytest.fixture
@@ -161,3 +165,39 @@ async def test_an_unknown_object_beside_an_instagram_account_changes_nothing(
         "account.updated",
         "account.updated",
     ]
+
+
+WAITING_FOR_ADVISORY_LOCK = """
+SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+
+
+async def test_a_receipt_interrupted_by_the_database_waits_and_is_not_quarantined(
+    db, runtime, inbox
+) -> None:
+    """A receipt processed on its own (its batch failed) meets a database fault, here its
+    statement cancelled by the server (57014, operator intervention: a restart, an
+    administrator, a timeout): it stays pending for the next round and is processed then.
+    Only its content may quarantine a receipt."""
+    await ReceiptWriter(runtime.engine.pool, on_stored=lambda: None).store(
+        encode_body(ALL_CASES["message_text"]())
+    )
+    receipt_id = await db.fetchval("SELECT id FROM webhook_receipts")
+    processor = WebhookProcessor(runtime)
+    buckets = [MESSAGE_LOCK_BASE + n for n in range(MESSAGE_LOCK_BUCKETS)]
+    # Hold every message lock, so that the processor waits inside its transaction.
+    await db.execute("SELECT pg_advisory_lock(k) FROM unnest($1::bigint[]) AS k", buckets)
+    try:
+        processing = asyncio.create_task(processor.process_batch([receipt_id]))
+        async with asyncio.timeout(5):
+            while (pid := await db.fetchval(WAITING_FOR_ADVISORY_LOCK)) is None:
+                await asyncio.sleep(0.01)
+        assert await db.fetchval("SELECT pg_cancel_backend($1)", pid)
+        assert await processing == 0
+    finally:
+        await db.execute("SELECT pg_advisory_unlock_all()")
+    row = await db.fetchrow("SELECT state, reason FROM webhook_receipts WHERE id = $1", receipt_id)
+    assert (row["state"], row["reason"]) == ("pending", "")
+    assert await processor.drain() == 1
+    assert await db.fetchval("SELECT state FROM webhook_receipts") == "processed"

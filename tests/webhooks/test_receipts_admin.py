@@ -1,4 +1,5 @@
-"""Admins list quarantined receipts of their own accounts and replay one after a fix."""
+"""Admins list quarantined receipts of their own accounts and replay one after a fix; a
+delivery naming several workspaces' accounts shows and replays each only its own entries."""
 
 from __future__ import annotations
 
@@ -9,8 +10,18 @@ from tests.support.http import make_client
 from tests.support.world import World
 from tests.webhooks.conftest import SYSTEM, post_webhook, settle
 from wazify.actions.accounts import do_register_account
+from wazify.actions.receipts import do_replay_receipt
 from wazify.actions.uow import unit_of_work
-from wazify.fakemeta.webhooks import ALL_CASES
+from wazify.fakemeta.webhooks import (
+    ACCOUNT,
+    ACCOUNT_B,
+    ALL_CASES,
+    CONTACT,
+    body,
+    entry,
+    make_mid,
+    text_message,
+)
 from wazify.lib.passwords import hash_password
 
 UNKNOWN = "17841400000000077"
@@ -62,6 +73,74 @@ async def test_quarantined_receipt_is_listed_for_its_admin_and_replayed(app, run
         "SELECT actor_id, after::text FROM audit_entries WHERE action = 'webhook.replayed'"
     )
     assert audit["actor_id"] == admin.user_id and '"pending"' in audit["after"]
+
+
+async def test_a_delivery_naming_two_workspaces_shows_and_replays_each_only_its_own(
+    app, runtime, db
+) -> None:
+    world = World(runtime, PASSWORD_HASH)
+    shop, other = await world.workspace("shop"), await world.workspace("other")
+    async with unit_of_work(runtime, SYSTEM) as uow:
+        await do_register_account(uow, shop, ig_id=ACCOUNT, username="shop")
+        await do_register_account(uow, other, ig_id=ACCOUNT_B, username="other")
+    shop_admin = await world.member(shop, "admin@shop.example", "admin")
+    other_admin = await world.member(other, "admin@other.example", "admin")
+    secrets = {ACCOUNT: "shop's customer says hi", ACCOUNT_B: "other's secret order 4411"}
+    entries = [
+        entry(account, [text_message(account, CONTACT, text, make_mid(account, 1))])
+        for account, text in secrets.items()
+    ]
+    unknown = entry(UNKNOWN, [text_message(UNKNOWN, CONTACT, "nobody's", make_mid(UNKNOWN, 1))])
+    async with make_client(app) as client:
+        # One delivery for both workspaces and an unknown account: quarantined, both applied.
+        delivered = await post_webhook(client, body([*entries, unknown]))
+        assert delivered.status_code == 200
+        await settle(runtime)
+        seen = {}
+        for admin, own, foreign in (
+            (shop_admin, ACCOUNT, ACCOUNT_B),
+            (other_admin, ACCOUNT_B, ACCOUNT),
+        ):
+            listed = await client.get("/api/v1/webhooks/receipts", headers=admin.headers)
+            [item] = listed.json()["items"]
+            assert item["state"] == "quarantined" and item["ig_ids"] == [own]
+            assert secrets[own] in item["body"] and secrets[foreign] not in item["body"]
+            assert foreign not in item["body"] and "nobody's" not in item["body"]
+            seen[own] = item
+        receipt_id = seen[ACCOUNT]["id"]
+        assert seen[ACCOUNT_B]["id"] == receipt_id
+
+        # The shop's replay queues the shop's entry alone, as a receipt of its own.
+        replayed = await client.post(
+            f"/api/v1/webhooks/receipts/{receipt_id}/replay", headers=shop_admin.headers
+        )
+        assert replayed.status_code == 202
+        queued = replayed.json()["id"]
+        assert queued != receipt_id
+        await settle(runtime)
+        mine = (await client.get("/api/v1/webhooks/receipts", headers=shop_admin.headers)).json()
+        assert [(i["id"], i["state"]) for i in mine["items"]] == [(queued, "processed")]
+        theirs = (await client.get("/api/v1/webhooks/receipts", headers=other_admin.headers)).json()
+        assert [(i["id"], i["state"]) for i in theirs["items"]] == [(receipt_id, "quarantined")]
+        again = await client.post(
+            f"/api/v1/webhooks/receipts/{receipt_id}/replay", headers=shop_admin.headers
+        )
+        assert again.status_code == 404  # no longer names the shop's accounts
+    stored = {
+        row["id"]: row
+        for row in await db.fetch("SELECT id, body, ig_ids, state FROM webhook_receipts")
+    }
+    assert b"other's secret" not in stored[queued]["body"] and stored[queued]["ig_ids"] == [ACCOUNT]
+    assert sorted(stored[receipt_id]["ig_ids"]) == sorted([ACCOUNT_B, UNKNOWN])
+    assert await db.fetchval("SELECT count(*) FROM messages") == 2  # nothing doubled
+
+    # The operator replays the original whole (the CLI's `wazify webhooks replay`).
+    async with unit_of_work(runtime, SYSTEM) as uow:
+        assert await do_replay_receipt(uow, receipt_id, workspace_id=None) == receipt_id
+    await settle(runtime)
+    row = await db.fetchrow("SELECT state, ig_ids FROM webhook_receipts WHERE id = $1", receipt_id)
+    assert row["state"] == "quarantined"
+    assert sorted(row["ig_ids"]) == sorted([ACCOUNT, ACCOUNT_B, UNKNOWN])
 
 
 def test_operator_cli_lists_and_replays(tmp_path) -> None:
