@@ -217,19 +217,20 @@ async def test_a_database_of_the_sql_era_is_adopted_not_rebuilt(
 ) -> None:
     url = await databases()
     await migrate_the_sql_way(url)
-    # The schema is the one the SQL files built, column order included: a dump of either
-    # database reads the same but for the ledger.
-    assert differences(await schema_of(url), await schema_of(database_url)) == {}
     connection = await asyncpg.connect(url)
     try:
         await connection.execute("INSERT INTO workspaces (slug, name) VALUES ('kept', 'Kept')")
         installation = await connection.fetchval("SELECT id FROM installation")
         run = await apply_migrations(url)
-        assert (run.applied, run.adopted) == ([], ALL_IDS)
+        # What the SQL files did is recorded, not run again; only later migrations run.
+        legacy = [i for ids in dict.fromkeys(LEGACY_MIGRATIONS.values()) for i in ids]
+        assert (run.adopted, run.applied) == (legacy, ALL_IDS[len(legacy) :])
         assert await connection.fetchval("SELECT slug FROM workspaces") == "kept"
         assert await connection.fetchval("SELECT id FROM installation") == installation
     finally:
         await connection.close()
+    # The schema is the fresh one, column order included: a dump of either database reads
+    # the same but for the ledger.
     assert differences(await schema_of(url), await schema_of(database_url)) == {}
     assert await apply_migrations(url) == type(run)(applied=[], adopted=[])
     status = await piccolo_cli(url, "check")
