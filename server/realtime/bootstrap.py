@@ -13,8 +13,9 @@ from litestar import get
 from wazify.auth.guards import require_member
 from wazify.auth.principal import Principal
 from wazify.conversations.views_sql import ACCOUNT_JSON, CONVERSATION_FROM, conversation_json
+from wazify.history.queries import latest_import_jobs
 from wazify.realtime.service import Realtime
-from wazify.views import AccountView, ConversationView, MemberView, Presence
+from wazify.views import AccountView, ConversationView, ImportJobView, MemberView, Presence
 
 BOOTSTRAP_PAGE = 50
 
@@ -30,6 +31,8 @@ class Bootstrap(msgspec.Struct, kw_only=True):
     more_conversations: bool
     team: list[TeamMember]
     accounts: list[AccountView]
+    # Staff only: each account's latest history import or resync (docs/history.md).
+    import_jobs: list[ImportJobView] = []
 
 
 _conversations = msgspec.json.Decoder(list[ConversationView])
@@ -67,6 +70,9 @@ async def bootstrap(principal: Principal, realtime: Realtime) -> Bootstrap:
         )
         team_rows = await connection.fetch(TEAM_SQL, workspace_id)
         accounts = _accounts.decode(await connection.fetchval(ACCOUNTS_SQL, workspace_id))
+        import_jobs = (
+            await latest_import_jobs(connection, workspace_id) if principal.is_staff else []
+        )
     presence = realtime.presence.snapshot(workspace_id)
     team = [
         TeamMember(**dict(row), presence=presence.get(row["user_id"], "offline"))
@@ -80,4 +86,5 @@ async def bootstrap(principal: Principal, realtime: Realtime) -> Bootstrap:
         more_conversations=len(conversations) > BOOTSTRAP_PAGE,
         team=team,
         accounts=accounts,
+        import_jobs=import_jobs,
     )
