@@ -35,6 +35,7 @@ USERNAME = "linen.shop"
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
 CONVERSATIONS_PATH = "/v25.0/me/conversations"
+THREAD_READS = "/v25.0/aWdfY29udmVyc2F0aW9u"  # conversation ids: base64 of "ig_conversation"
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,14 @@ from datetime import timedelta
 
 import pytest
 
-from tests.history.conftest import CONVERSATIONS_PATH, HOUR_MS, Shop, events_of, wait_for
+from tests.history.conftest import (
+    CONVERSATIONS_PATH,
+    HOUR_MS,
+    THREAD_READS,
+    Shop,
+    events_of,
+    wait_for,
+)
 from wazify.actions.imports import LeaseLost, do_claim_imports, do_finish_import
 from wazify.actions.replies import HELD_REASON
 from wazify.actions.uow import unit_of_work
@@ -15,7 +22,6 @@ from wazify.fakemeta.state import FailureRule
 from wazify.workers.history import ACTOR, HistoryImporter
 
 CUSTOMERS = [f"93000000000000{n:02d}" for n in range(8)]
-THREAD_READS = "/v25.0/aWdfY29udmVyc2F0aW9u"  # conversation ids: base64 of "ig_conversation"
 
 
 def seed(shop: Shop, count: int = 6) -> list:
