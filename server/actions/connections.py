@@ -157,7 +157,6 @@ async def do_connect_account(
             "subscribed": connection.subscribed,
         },
     )
-    view = await _emit(uow, workspace_id, account_id)
     await do_release_held(uow, account_id)
     # A new account imports its window; a known one resyncs from its last sign of health.
     since = uow.now - timedelta(days=uow.runtime.settings.history_window_days)
@@ -165,7 +164,7 @@ async def do_connect_account(
         await do_queue_import(uow, account_id, "connect", since=since)
     else:
         await do_queue_import(uow, account_id, "reconnect")
-    return view
+    return await _emit(uow, workspace_id, account_id)
 
 
 async def do_record_refresh(

@@ -166,7 +166,7 @@ async def do_queue_import(
     )
     assert row is not None
     uow.audit(
-        "account.history_queued",
+        "import.queued",
         account["workspace_id"],
         "ig_account",
         account_id,
