@@ -26,8 +26,7 @@ import httpx
 
 from wazify.accounts.service import dead_token_reason, describe
 from wazify.actions.connections import do_mark_reconnect_required
-from wazify.actions.imports import (
-    ClaimedImport,
+from wazify.actions.import_steps import (
     do_advance_walk,
     do_fail_import,
     do_finish_import,
@@ -35,6 +34,7 @@ from wazify.actions.imports import (
     do_release_import,
     do_retry_import_later,
 )
+from wazify.actions.imports import ClaimedImport
 from wazify.actions.secrets import ACCESS_TOKEN, secret_context
 from wazify.actions.uow import Actor, unit_of_work
 from wazify.lib.crypto import DecryptionError

@@ -171,6 +171,16 @@ class Shop:
         )
         assert response.status_code == 200, response.text
 
+    async def reply(self, conversation_id: int, text: str) -> dict:
+        """An agent's reply through the API (queued as pending)."""
+        response = await self.live.http.post(
+            f"/api/v1/conversations/{conversation_id}/messages",
+            json={"text": text},
+            headers=self.agent.headers,
+        )
+        assert response.status_code == 201, response.text
+        return response.json()
+
     async def resync(self, **body: Any) -> dict:
         response = await self.live.http.post(
             f"/api/v1/accounts/{self.account_id}/resync", json=body, headers=self.admin.headers

@@ -15,7 +15,8 @@ from tests.history.conftest import (
     events_of,
     wait_for,
 )
-from wazify.actions.imports import LeaseLost, do_claim_imports, do_finish_import
+from wazify.actions.import_steps import LeaseLost, do_finish_import
+from wazify.actions.imports import do_claim_imports
 from wazify.actions.replies import HELD_REASON
 from wazify.actions.uow import unit_of_work
 from wazify.fakemeta.state import FailureRule
@@ -31,16 +32,6 @@ def seed(shop: Shop, count: int = 6) -> list:
     ]
 
 
-async def reply(shop: Shop, conversation_id: int, text: str) -> dict:
-    response = await shop.live.http.post(
-        f"/api/v1/conversations/{conversation_id}/messages",
-        json={"text": text},
-        headers=shop.agent.headers,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
 async def test_a_token_dying_mid_import_stops_it_and_holds_the_replies(shop: Shop) -> None:
     await shop.register()
     items = seed(shop)
@@ -51,7 +42,7 @@ async def test_a_token_dying_mid_import_stops_it_and_holds_the_replies(shop: Sho
     conversation_id = await pool.fetchval("SELECT id FROM conversations")
     sender = shop.live.app.state.outbound.worker
     await sender.stop()  # replies queue up, unsent
-    queued = [await reply(shop, conversation_id, f"queued {n}") for n in range(2)]
+    queued = [await shop.reply(conversation_id, f"queued {n}") for n in range(2)]
     assert {r["status_reason"] for r in queued} == {""}
     seq = (await events_of(shop.runtime, shop.workspace_id))[-1]["seq"]
     # Two threads read, then Meta refuses the token.
@@ -72,7 +63,7 @@ async def test_a_token_dying_mid_import_stops_it_and_holds_the_replies(shop: Sho
         if e["type"] == "message.updated"
     }
     assert updated == {r["id"]: HELD_REASON for r in queued}
-    later = await reply(shop, conversation_id, "queued while it needs reconnecting")
+    later = await shop.reply(conversation_id, "queued while it needs reconnecting")
     assert (later["status"], later["status_reason"]) == ("pending", HELD_REASON)
     listed = await shop.live.http.get(
         f"/api/v1/conversations/{conversation_id}/messages", headers=shop.agent.headers

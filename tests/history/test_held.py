@@ -32,16 +32,6 @@ async def conversations(shop: Shop) -> list[int]:
     return ids
 
 
-async def reply(shop: Shop, conversation_id: int, text: str) -> dict:
-    response = await shop.live.http.post(
-        f"/api/v1/conversations/{conversation_id}/messages",
-        json={"text": text},
-        headers=shop.agent.headers,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
 async def row(shop: Shop, message_id: int) -> dict:
     found = await shop.runtime.engine.pool.fetchrow(
         "SELECT status, status_reason FROM messages WHERE id = $1", message_id
@@ -56,11 +46,11 @@ async def test_a_dead_token_holds_every_pending_reply_and_says_so(shop: Shop) ->
     sender.backoff_base = 5.0  # the throttled reply waits while the token dies
     # The second conversation's reply is throttled first: "rate limited ..., retrying".
     shop.fake.inject_failure(FailureRule(path_prefix=MESSAGES_PATH, preset="throttled"))
-    throttled = await reply(shop, second, "throttled first")
+    throttled = await shop.reply(second, "throttled first")
     await wait_for(lambda: _reason_has(shop, throttled["id"], "rate limited"))
     seq = (await events_of(shop.runtime, shop.workspace_id))[-1]["seq"]
     shop.fake.inject_failure(FailureRule(path_prefix=MESSAGES_PATH, preset="token_expired"))
-    dead = await reply(shop, first, "meets the dead token")
+    dead = await shop.reply(first, "meets the dead token")
     await wait_for(lambda: _status_is(shop, dead["id"], "failed"))
     assert (await row(shop, dead["id"]))["status_reason"].startswith("reconnect required")
     assert await row(shop, throttled["id"]) == {"status": "pending", "status_reason": HELD_REASON}
@@ -71,7 +61,7 @@ async def test_a_dead_token_holds_every_pending_reply_and_says_so(shop: Shop) ->
         if e["type"] == "message.updated" and e["message"]["status_reason"] == HELD_REASON
     ]
     assert held_events == [throttled["id"]]  # live, not only on a reload
-    later = await reply(shop, third, "queued afterwards")
+    later = await shop.reply(third, "queued afterwards")
     assert later["status_reason"] == HELD_REASON
     await asyncio.sleep(0.5)
     assert [m.message["text"] for m in shop.fake.sent_messages()] == []
@@ -98,7 +88,7 @@ async def test_an_answer_recorded_after_the_mark_says_held(shop: Shop) -> None:
     )
     sender = shop.live.app.state.outbound.worker
     await sender.stop()  # both are queued before either is claimed
-    replies = [await reply(shop, first, "one"), await reply(shop, second, "two")]
+    replies = [await shop.reply(first, "one"), await shop.reply(second, "two")]
     sender.start()
     await wait_for(lambda: _count_requests(shop, 2))
     await asyncio.sleep(1.0)
