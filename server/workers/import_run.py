@@ -38,7 +38,7 @@ from wazify.actions.imports import ClaimedImport
 from wazify.actions.secrets import ACCESS_TOKEN, secret_context
 from wazify.actions.uow import Actor, unit_of_work
 from wazify.lib.crypto import DecryptionError
-from wazify.meta.conversations import ApiMessage, Thread
+from wazify.meta.conversations import ApiMessage, Thread, ThreadDetail
 from wazify.meta.events import InboundMessage
 from wazify.meta.graph_errors import GraphError, is_throttling
 from wazify.meta.history import thread_items
@@ -51,6 +51,7 @@ ACTOR = Actor.system("history-importer")
 # (Meta's clock and ours may disagree a little).
 CATCH_UP_MARGIN = timedelta(minutes=1)
 RETRYABLE_DB = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+OBJECT_GONE = (100, 33)  # "does not exist, cannot be loaded": deleted, or too old to read
 T = TypeVar("T")
 
 
@@ -70,6 +71,8 @@ class ImportRun:
             token = self._token()
             await self._walk(token)
             await self._record(do_finish_import, self._take_calls())
+        except _AccountGone as gone:
+            await self._record(do_fail_import, str(gone))
         except GraphError as error:
             await self._graph_failure(error)
         except httpx.HTTPError as error:
@@ -127,8 +130,14 @@ class ImportRun:
 
     async def _thread(self, thread: Thread, token: str) -> None:
         graph = self.importer.graph
+        await self._check_account()
         observed_at = datetime.now(UTC)
-        detail = await self._call(graph.thread_messages, thread.id, token)
+        try:
+            detail = await self._call(graph.thread_messages, thread.id, token)
+        except GraphError as error:
+            if (error.code, error.subcode) != OBJECT_GONE:
+                raise
+            detail = ThreadDetail(id=thread.id)  # deleted since it was listed: nothing to read
         messages = list(detail.messages.data) if detail.messages else []
         messages = [await self._detailed(message, token) for message in messages]
         found = thread_items(
@@ -161,6 +170,14 @@ class ImportRun:
         if result.new_contact_ids:
             self.importer.on_new_contacts()
 
+    async def _check_account(self) -> None:
+        """An account disconnected (or marked) meanwhile stops the walk, token or not."""
+        status = await self.runtime.engine.pool.fetchval(
+            "SELECT status FROM ig_accounts WHERE id = $1", self.job.account_id
+        )
+        if status != "connected":
+            raise _AccountGone(f"stopped: the account is {str(status).replace('_', ' ')}")
+
     async def _detailed(self, message: ApiMessage, token: str) -> ApiMessage | None:
         """A message listed by id only, read in detail; None when Meta no longer shows it
         (older than the 20 most recent: "does not exist")."""
@@ -169,7 +186,7 @@ class ImportRun:
         try:
             return await self._call(self.importer.graph.message_detail, message.id, token)
         except GraphError as error:
-            if error.code == 100:
+            if (error.code, error.subcode) == OBJECT_GONE:
                 return None
             raise
 
@@ -215,6 +232,10 @@ class ImportRun:
     async def _record(self, action: Callable[..., Awaitable[None]], *args: object) -> None:
         async with unit_of_work(self.runtime, ACTOR) as uow:
             await action(uow, self.job, *args)
+
+
+class _AccountGone(Exception):
+    """The account is no longer connected: the job stops with this reason."""
 
 
 class _Reconnect(GraphError):

@@ -169,3 +169,37 @@ async def test_a_crashed_walkers_job_is_taken_over_when_its_lease_runs_out(shop:
     with pytest.raises(LeaseLost):  # the crashed walker's lease changes nothing any more
         async with unit_of_work(shop.runtime, ACTOR) as uow:
             await do_finish_import(uow, crashed)
+
+
+async def test_a_thread_gone_since_it_was_listed_is_skipped(shop: Shop) -> None:
+    await shop.register()
+    items = seed(shop, 3)
+    gone = {"message": "Unsupported get request. Object does not exist", "code": 100}
+    shop.fake.inject_failure(
+        FailureRule(path_prefix=THREAD_READS, error={**gone, "error_subcode": 33})
+    )
+    job = await shop.finished((await shop.resync(days=1))["id"])
+    assert (job["state"], job["conversations_done"], job["messages_imported"]) == ("done", 3, 2)
+    assert len(set(await shop.mids()) & {m.mid for m in items}) == 2
+
+
+async def test_a_disconnect_stops_the_walk(shop: Shop) -> None:
+    await shop.register()
+    seed(shop, 8)
+    shop.live.importer.page_size = 2
+    shop.fake.inject_failure(
+        FailureRule(path_prefix="/v25.0/", method="GET", count=1000, delay=0.2)
+    )
+    job = await shop.resync(days=1)
+    await wait_for(lambda: _done_at_least(shop, 2), timeout=20)
+    response = await shop.live.http.post(
+        f"/api/v1/accounts/{shop.account_id}/disconnect", headers=shop.admin.headers
+    )
+    assert response.status_code == 200, response.text
+    stopped = await shop.finished(job["id"])
+    shop.fake.failures.clear()
+    assert (stopped["state"], stopped["reason"]) == (
+        "failed",
+        "stopped: the account is disconnected",
+    )
+    assert stopped["conversations_done"] < 8
