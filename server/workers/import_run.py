@@ -16,6 +16,7 @@ else fails it with Meta's reason, which the admin sees.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ import httpx
 from wazify.accounts.service import dead_token_reason, describe
 from wazify.actions.connections import do_mark_reconnect_required
 from wazify.actions.import_steps import (
+    LeaseLost,
     do_advance_walk,
     do_fail_import,
     do_finish_import,
@@ -46,6 +48,7 @@ from wazify.meta.history import thread_items
 if TYPE_CHECKING:
     from wazify.workers.history import HistoryImporter
 
+log = logging.getLogger("wazify.history")
 ACTOR = Actor.system("history-importer")
 # Threads active this long before the walk began are visited again by the catch-up pass
 # (Meta's clock and ours may disagree a little).
@@ -71,6 +74,9 @@ class ImportRun:
             token = self._token()
             await self._walk(token)
             await self._record(do_finish_import, self._take_calls())
+        except LeaseLost:
+            # Another process holds the job now (this one stalled past its lease).
+            log.warning("import job %s: lease lost; leaving it to its new walker", self.job.id)
         except _AccountGone as gone:
             await self._record(do_fail_import, str(gone))
         except GraphError as error:

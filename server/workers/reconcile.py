@@ -6,8 +6,8 @@
 - Webhook silence while sends work: a reply Meta accepted whose echo never came, sent
   after the last webhook, with no webhook for the silence threshold either. Echoes come
   within seconds while webhooks flow, so that is a dropped subscription or an endpoint
-  Meta gave up on; the resync covers the gap (and the token refresher's subscription
-  check puts the subscription back).
+  Meta gave up on: the subscription is checked (and put back), and a resync covers the
+  gap.
 Reconnects and an admin's Resync queue their own jobs (actions/connections.py, the
 accounts routes, `wazify instagram resync`). Queuing is idempotent per account (one active
 job), so several processes reconciling at once queue nothing twice.
@@ -20,8 +20,11 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from wazify.accounts import service
+from wazify.accounts.queries import stored_account
 from wazify.actions.imports import do_queue_import
 from wazify.actions.uow import Actor, unit_of_work
+from wazify.lib.crypto import DecryptionError
 from wazify.lib.errors import AppError
 from wazify.runtime import Runtime
 from wazify.workers.background import BackgroundLoop
@@ -89,10 +92,29 @@ class Reconciler(BackgroundLoop):
         return await self._queue([row["id"] for row in rows], "server_restart")
 
     async def detect_silence(self) -> list[int]:
+        """Replies go out but no echo comes back: put the subscription back if Meta dropped
+        it (PLATFORM.md section 5), and resync what the silence cost."""
         rows = await self.runtime.engine.pool.fetch(SILENT_WHILE_SENDING, self.silence, ECHO_GRACE)
         for row in rows:
             log.warning("account %s: replies go out but no webhook comes; resyncing", row["id"])
+            await self._check_subscription(row["id"])
         return await self._queue([row["id"] for row in rows], "webhook_silence")
+
+    async def _check_subscription(self, account_id: int) -> None:
+        account = await self.runtime.engine.pool.fetchrow(
+            "SELECT workspace_id FROM ig_accounts WHERE id = $1", account_id
+        )
+        stored = await stored_account(self.runtime.engine.pool, account["workspace_id"], account_id)
+        if stored is None:
+            return
+        try:
+            async with service.oauth_client(self.runtime.settings) as client:
+                result = await service.check_subscription(self.runtime, ACTOR, client, stored)
+        except (AppError, DecryptionError) as error:
+            log.warning("subscription check of account %s failed: %s", account_id, error)
+            return
+        if result.resubscribed:
+            log.warning("account %s had lost its webhook subscription: resubscribed", account_id)
 
     async def _queue(self, account_ids: list[int], trigger: str) -> list[int]:
         queued = []

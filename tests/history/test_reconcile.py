@@ -7,7 +7,10 @@ import asyncio
 from datetime import timedelta
 
 from tests.history.conftest import CONVERSATIONS_PATH, HOUR_MS, Shop, events_of, wait_for
+from wazify.fakemeta.oauth import oauth_state
 from wazify.fakemeta.state import FailureRule
+from wazify.fakemeta.webhooks import ACCOUNT
+from wazify.meta.oauth import WEBHOOK_FIELDS
 
 CUSTOMERS = [f"92000000000000{n:02d}" for n in range(12)]
 
@@ -132,7 +135,9 @@ async def test_silence_while_replies_go_out_triggers_a_resync(shop: Shop) -> Non
     )
     await pool.execute("UPDATE ig_accounts SET last_webhook_at = now() - interval '30 minutes'")
     missed = shop.writes(CUSTOMERS[1], "nobody told you", ago_ms=60_000)
+    oauth_state(shop.fake).drop_subscription(ACCOUNT)  # Meta gave up on us
     assert await shop.live.reconciler.detect_silence() == [shop.account_id]
+    assert oauth_state(shop.fake).subscriptions[ACCOUNT] == list(WEBHOOK_FIELDS)
     job = await shop.finished()
     assert (job["trigger"], job["state"]) == ("webhook_silence", "done")
     assert missed.mid in await shop.mids()
