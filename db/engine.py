@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 import asyncpg
-from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 
 from wazify.db.tables import ALL_TABLES
 
@@ -70,3 +70,27 @@ async def close_engine(engine: PostgresEngine) -> None:
     except TimeoutError:
         pool.terminate()
     engine.pool = None
+
+
+class _JoinedTransaction(PostgresTransaction):
+    """Piccolo's view of a transaction opened on an asyncpg connection elsewhere (the unit
+    of work's, the bootstrap's snapshot). Piccolo runs a query on the connection of the
+    engine's current transaction when there is one; this one is begun, committed and
+    rolled back by its owner, never by Piccolo. A Piccolo `transaction()` opened inside it
+    nests into it, as Piccolo nests its own."""
+
+    def __init__(self, engine: PostgresEngine, connection: asyncpg.Connection) -> None:
+        super().__init__(engine)
+        self.connection = connection
+
+
+@contextmanager
+def piccolo_joins(engine: PostgresEngine, connection: asyncpg.Connection) -> Iterator[None]:
+    """Within the block (and the tasks it awaits), Piccolo's query builder runs on
+    `connection`, inside whatever transaction it has open: table-class queries and SQL on
+    the connection see the same rows and commit or roll back together."""
+    token = engine.current_transaction.set(_JoinedTransaction(engine, connection))
+    try:
+        yield
+    finally:
+        engine.current_transaction.reset(token)

@@ -20,6 +20,7 @@ from wazify.auth.middleware import AuthMiddleware
 from wazify.auth.routes import auth_router
 from wazify.conversations.routes import conversations_router
 from wazify.health import healthz, readyz
+from wazify.history.routes import history_router
 from wazify.lib.gc_tuning import tune_garbage_collector
 from wazify.lib.http_errors import EXCEPTION_HANDLERS
 from wazify.members.routes import members_router
@@ -35,6 +36,7 @@ from wazify.web.headers import add_security_headers
 from wazify.webhooks.admin import receipts_router
 from wazify.webhooks.routes import instagram_webhook
 from wazify.webhooks.service import WebhookPipeline
+from wazify.workers.history import History
 from wazify.workers.outbound import Outbound
 from wazify.workers.retention import EventRetentionSweeper
 from wazify.workers.sweepers import SnoozeSweeper
@@ -77,9 +79,17 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.token_refresher.start()
         app.state.outbound = Outbound.create(app.state.runtime, settings, settings.send_worker)
         app.state.outbound.start()
+        app.state.history = None
+        if settings.history_worker:
+            app.state.history = History.create(
+                app.state.runtime, on_new_contacts=app.state.webhooks.profiles.wake
+            )
+            app.state.history.start()
         try:
             yield
         finally:
+            if app.state.history is not None:
+                await app.state.history.stop()
             await app.state.outbound.stop()
             await app.state.token_refresher.stop()
             await app.state.retention.stop()
@@ -110,6 +120,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             audit_router,
             receipts_router,
             accounts_router,
+            history_router,
             conversations_router,
             *replies_handlers,  # after conversations_router: they share a path
             instagram_webhook,

@@ -47,6 +47,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     send_rate_per_second: int = 100
     send_timeout_seconds: float = 20.0
     send_unknown_deadline_seconds: int = 600
+    # History (docs/history.md): how far back an import on connect reaches; Meta's rate for
+    # the Conversations API per account; how long webhooks may be silent while replies go
+    # out (and, at start-up, since the last webhook) before a resync; run the importer here.
+    history_window_days: int = 30
+    history_rate_per_second: int = 2
+    webhook_silence_minutes: int = 15
+    history_worker: bool = True
     # Live stream tuning (not read from the environment; tests shorten them).
     realtime_heartbeat_seconds: float = 15
     realtime_validate_seconds: float = 3
@@ -203,4 +210,8 @@ def load_settings(
         send_unknown_deadline_seconds=_int(
             env, "WAZIFY_SEND_UNKNOWN_DEADLINE_SECONDS", 600, 1, 7 * 24 * 3600
         ),
+        history_window_days=_int(env, "WAZIFY_HISTORY_DAYS", 30, 1, 365),
+        history_rate_per_second=_int(env, "WAZIFY_HISTORY_RATE", 2, 1, 1000),
+        webhook_silence_minutes=_int(env, "WAZIFY_WEBHOOK_SILENCE_MINUTES", 15, 1, 7 * 24 * 60),
+        history_worker=_flag(env, "WAZIFY_HISTORY_WORKER", True),
     )

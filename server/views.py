@@ -108,3 +108,22 @@ class ConversationView(View, kw_only=True):
     window_ends_at: datetime | None = None
     human_agent_ends_at: datetime | None = None
     referral: dict | None = None
+
+
+class ImportJobView(View, kw_only=True):
+    """An account's history import or resync, as staff follow it (docs/history.md)."""
+
+    id: int
+    account_id: int
+    trigger: Literal["connect", "reconnect", "webhook_silence", "server_restart", "manual"]
+    state: Literal["queued", "running", "done", "failed"]
+    since: datetime
+    conversations_done: int = 0
+    messages_seen: int = 0
+    messages_imported: int = 0
+    # Progress, a passing problem ("rate limited by Meta ...; retrying"), or why it failed.
+    reason: str = ""
+    next_attempt_at: datetime | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None

@@ -48,6 +48,7 @@ RAW_INDEXES = {
     "messages_history", "messages_outbox", "messages_search", "deferred_effects_mid",
     "events_created", "audit_entries_recent", "audit_entries_actor", "webhook_receipts_pending",
     "webhook_receipts_state", "webhook_receipts_accounts", "oauth_states_expiry",
+    "import_jobs_one_active", "import_jobs_due", "import_jobs_account",
 }  # fmt: skip
 WIDENED_KEYS = {
     ("events", "events_pkey", "PRIMARY KEY (workspace_id, seq)"),

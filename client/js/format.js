@@ -46,13 +46,16 @@ export function duration(ms) {
 }
 
 // What can be sent now in a conversation (server/actions/replies.py decides; this explains).
-// -> {mode: "open"|"human_agent"|"closed"|"account", until, message}
+// -> {mode: "open"|"human_agent"|"closed"|"account"|"held", until, message}
+// "held": the account needs reconnecting; a reply is still taken, and held until then.
 export function replyWindow(conversation, account, now = Date.now()) {
-  if (account && account.status === "reconnect_required") {
-    return { mode: "account", message: `Reconnect required: @${account.username} lost its connection to Instagram${account.status_reason ? ` (${account.status_reason})` : ""}. Replies wait until an admin reconnects it.` };
-  }
   if (account && account.status === "disconnected") {
     return { mode: "account", message: `@${account.username} is disconnected: nothing can be sent from it.` };
+  }
+  if (account && account.status === "reconnect_required") {
+    const window = replyWindow(conversation, null, now);
+    if (window.mode === "closed") return window;
+    return { mode: "held", until: window.until, message: `Reconnect required: @${account.username} lost its connection to Instagram${account.status_reason ? ` (${account.status_reason})` : ""}. Replies sent now are held until an admin reconnects it.` };
   }
   const windowEnds = conversation.window_ends_at ? Date.parse(conversation.window_ends_at) : null;
   const humanEnds = conversation.human_agent_ends_at ? Date.parse(conversation.human_agent_ends_at) : null;

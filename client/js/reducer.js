@@ -44,6 +44,17 @@ function upsertBy(items, key, item) {
   return items.filter((i) => i[key] !== item[key]).concat([item]);
 }
 
+// Each account's latest history import or resync, by account: an older job's event
+// changes nothing (staff only; a snapshot from an older server has no list yet).
+function upsertImportJob(snapshot, job) {
+  const jobs = snapshot.import_jobs || [];
+  const current = jobs.find((j) => j.account_id === job.account_id);
+  if (current && current.id > job.id) return;
+  const next = jobs.filter((j) => j.account_id !== job.account_id).concat([job]);
+  next.sort((a, b) => a.account_id - b.account_id);
+  snapshot.import_jobs = next;
+}
+
 // Applies one event to `snapshot` in place (like the reference's apply_event).
 export function applyEvent(snapshot, event) {
   const kind = event.type;
@@ -81,6 +92,8 @@ export function applyEvent(snapshot, event) {
     snapshot.team = upsertBy(snapshot.team, "user_id", member);
   } else if (kind === "account.updated") {
     snapshot.accounts = upsertBy(snapshot.accounts, "id", event.account);
+  } else if (kind === "import_job.updated") {
+    upsertImportJob(snapshot, event.job);
   } else if (kind === "read_position.updated") {
     // one agent's own position: not part of the shared snapshot
   } else {

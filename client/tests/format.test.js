@@ -31,8 +31,11 @@ test("the reply window explains what is possible", () => {
   assert.equal(human.mode, "human_agent");
   assert.equal(replyWindow({ window_ends_at: "2026-04-01T09:00:00Z", human_agent_ends_at: "2026-04-07T10:00:00Z" }, null, now).mode, "closed");
   const account = replyWindow({ window_ends_at: "2026-05-01T12:00:00Z" }, { status: "reconnect_required", username: "shop", status_reason: "token expired" }, now);
-  assert.equal(account.mode, "account");
-  assert.match(account.message, /Reconnect required/);
+  assert.equal(account.mode, "held");
+  assert.match(account.message, /Reconnect required.*held until an admin reconnects it/);
+  const closedAndHeld = replyWindow({ window_ends_at: "2026-04-01T09:00:00Z", human_agent_ends_at: "2026-04-07T10:00:00Z" }, { status: "reconnect_required", username: "shop" }, now);
+  assert.equal(closedAndHeld.mode, "closed");
+  assert.equal(replyWindow({ window_ends_at: "2026-05-01T12:00:00Z" }, { status: "disconnected", username: "shop" }, now).mode, "account");
 });
 
 test("previews name every kind", () => {

@@ -3,6 +3,8 @@
 The network calls (code exchange, /me, subscribed_apps, refresh) happen in the routes and
 the token refresher, outside any transaction; these actions record their results. Tokens
 are stored encrypted under the newest key, bound to the account row (secrets.py).
+A connect queues the import of the account's recent history; a reconnect, the resync of
+what the gap may have cost, and the release of the replies held meanwhile.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from wazify.actions.imports import do_queue_import
 from wazify.actions.outbox import do_mark_reconnect_required as _mark_reconnect_required
+from wazify.actions.outbox import do_release_held
 from wazify.actions.secrets import ACCESS_TOKEN, secret_context
 from wazify.actions.uow import UnitOfWork
 from wazify.conversations.queries import account_views
@@ -153,6 +157,13 @@ async def do_connect_account(
             "subscribed": connection.subscribed,
         },
     )
+    await do_release_held(uow, account_id)
+    # A new account imports its window; a known one resyncs from its last sign of health.
+    since = uow.now - timedelta(days=uow.runtime.settings.history_window_days)
+    if existing is None:
+        await do_queue_import(uow, account_id, "connect", since=since)
+    else:
+        await do_queue_import(uow, account_id, "reconnect")
     return await _emit(uow, workspace_id, account_id)
 
 

@@ -127,7 +127,7 @@ async def _update_conversations(uow: UnitOfWork, inserted: list[tuple[RowDraft, 
     for draft, conversation_id, message_id in inserted:
         aggregate = aggregates.setdefault(conversation_id, _Aggregate())
         if draft.from_customer:
-            aggregate.unread += 1
+            aggregate.unread += 1 if draft.counts_as_unread else 0
             aggregate.customer_at = max(filter(None, [aggregate.customer_at, draft.sent_at]))
         aggregate.newest = max(filter(None, [aggregate.newest, (draft.sent_at, message_id)]))
         if aggregate.referral is None and draft.from_customer:
@@ -165,8 +165,12 @@ async def _confirm_echoes(uow: UnitOfWork, echoes: list[tuple[RowDraft, AccountR
 async def do_apply_inbound(
     uow: UnitOfWork,
     items: Sequence[tuple[NormalizedItem, AccountRef]],
+    *,
+    answered: frozenset[str] = frozenset(),
 ) -> InboundResult:
-    """Store every item of a batch (items of unknown accounts are filtered out before)."""
+    """Store every item of a batch (items of unknown accounts are filtered out before).
+    `answered`: mids of imported customer messages the business had already answered,
+    which do not count as unread (a history import, actions/imports.py)."""
     result = InboundResult()
     drafts: list[tuple[RowDraft, AccountRef]] = []
     # type() rather than isinstance(): msgspec structs check isinstance through ABCMeta,
@@ -177,6 +181,7 @@ async def do_apply_inbound(
         draft = draft_row(item)
         if draft is not None and (account.id, draft.mid) not in seen:
             seen.add((account.id, draft.mid))
+            draft.counts_as_unread = draft.mid not in answered
             drafts.append((draft, account))
     await lock_message_keys(uow, seen, {(account.id, item.mid) for item, account in effects})
     if drafts:

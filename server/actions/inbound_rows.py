@@ -59,6 +59,8 @@ class RowDraft:
     referral: dict[str, Any] | None = None
     payload: dict[str, Any] | None = None
     unsupported: bool = False
+    # False for an imported customer message the business had answered (docs/history.md).
+    counts_as_unread: bool = True
     # Known once the batch's contacts and conversations exist (set before the insert).
     workspace_id: int = 0
     account_id: int = 0

@@ -7,6 +7,11 @@ Rows are claimed with FOR UPDATE SKIP LOCKED and a lease (the first pending repl
 conversation that has none in flight, so a conversation's replies leave in order). Every
 change emits message.updated. Nothing that may have left goes back to pending: only a
 refusal that proves it was not sent (throttling, no connection) does.
+
+While an account needs reconnecting its pending replies are held, and say so: their
+status reason is HELD_REASON from the moment the account is marked (message.updated for
+each), for replies queued meanwhile, and for refusals recorded after the mark (a throttled
+retry must not show an outdated "rate limited"). A reconnect clears it and they drain.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import msgspec
 
 from wazify.actions.inbound_effects import apply_deferred
 from wazify.actions.message_locks import lock_message_keys
+from wazify.actions.replies import HELD_REASON, OUTBOX_CHANNEL
 from wazify.actions.uow import UnitOfWork
 from wazify.conversations.queries import account_views, message_views
 from wazify.realtime.events import AccountUpdated, MessageUpdated
@@ -199,14 +205,18 @@ async def do_record_outcome(
     else:
         status = "unknown" if kind == "unknown" else "pending"
         delay = unknown_deadline if kind == "unknown" else (retry_in or timedelta(0))
+        # Back to pending for an account that needs reconnecting: held, whatever the answer.
         rows = await uow.conn.fetch(
-            "UPDATE messages SET status = $3, status_reason = $2, lease_until = NULL,"
+            "UPDATE messages m SET status = $3, status_reason = CASE WHEN $3 = 'pending' AND"
+            " (SELECT a.status FROM ig_accounts a WHERE a.id = m.account_id) <> 'connected'"
+            " THEN $5 ELSE $2 END, lease_until = NULL,"
             " next_attempt_at = now() + $4::interval, updated_at = now()"
             " WHERE id = $1 AND status = 'sending' RETURNING id, workspace_id",
             message_id,
             reason,
             status,
             delay,
+            HELD_REASON,
         )
     await emit_updated(uow, rows)
 
@@ -230,7 +240,30 @@ async def do_mark_reconnect_required(uow: UnitOfWork, account_id: int, reason: s
         account_id,
         after={"reason": reason},
     )
+    held = await uow.conn.fetch(
+        "UPDATE messages SET status_reason = $2, updated_at = now()"
+        " WHERE account_id = $1 AND status = 'pending' AND status_reason <> $2"
+        " RETURNING id, workspace_id",
+        account_id,
+        HELD_REASON,
+    )
+    await emit_updated(uow, sorted(held, key=lambda row: row["id"]))
     return True
+
+
+async def do_release_held(uow: UnitOfWork, account_id: int) -> int:
+    """The account is connected again: its held replies wait for nothing but their turn."""
+    released = await uow.conn.fetch(
+        "UPDATE messages SET status_reason = '', updated_at = now()"
+        " WHERE account_id = $1 AND status = 'pending' AND status_reason = $2"
+        " RETURNING id, workspace_id",
+        account_id,
+        HELD_REASON,
+    )
+    if released:
+        await uow.conn.execute("SELECT pg_notify($1, '')", OUTBOX_CHANNEL)
+        await emit_updated(uow, sorted(released, key=lambda row: row["id"]))
+    return len(released)
 
 
 async def do_resolve_stale(uow: UnitOfWork, unknown_deadline: timedelta, limit: int = 500) -> int:

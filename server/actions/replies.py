@@ -31,6 +31,8 @@ from wazify.realtime.events import MessageCreated, ReactionChanged
 from wazify.views import MessageView, ReactionView
 
 OUTBOX_CHANNEL = "wazify_outbox"  # NOTIFY'd on commit: wakes every sender process
+# The status reason of a pending reply while its account needs reconnecting.
+HELD_REASON = "held: reconnect required (it is sent once an admin reconnects the account)"
 
 
 def check_content(
@@ -148,12 +150,13 @@ async def do_queue_reply(
     if row["status"] == "disconnected":
         raise Conflict("this Instagram account is disconnected", code="account_disconnected")
     tag = window_tag(row["window_ends_at"], row["human_agent_ends_at"], uow.now, by_person)
+    held = HELD_REASON if row["status"] == "reconnect_required" else ""
     message_id = await uow.conn.fetchval(
         "INSERT INTO messages (workspace_id, conversation_id, account_id, direction, source,"
         " client_id, author_id, text, attachments, quick_replies, status, human_agent_tag,"
-        " next_attempt_at, sent_at)"
+        " status_reason, next_attempt_at, sent_at)"
         " VALUES ($1, $2, $3, 'out', 'agent', $4, $5, $6, $7::jsonb, $8::jsonb, 'pending', $9,"
-        " now(), clock_timestamp())"
+        " $10, now(), clock_timestamp())"
         " ON CONFLICT (workspace_id, client_id) WHERE client_id IS NOT NULL DO NOTHING"
         " RETURNING id",
         workspace_id,
@@ -165,6 +168,7 @@ async def do_queue_reply(
         _json([{"type": a["type"], "url": a["url"]} for a in attachments]),
         _json(quick_replies) if quick_replies else None,
         tag,
+        held,
     )
     if message_id is None:  # the same client id committed meanwhile
         known = await _existing(uow, workspace_id, client_id or "", conversation_id)

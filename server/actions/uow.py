@@ -11,9 +11,9 @@ its buffered events with one UPDATE per workspace on the counter row, whose lock
 until commit: sequence order is commit order and a rollback leaves no hole. It inserts the
 event and audit rows, commits, and only then publishes. A nested unit joins the outer one.
 
-Piccolo queries made inside a unit run in its transaction, on its connection: the unit sets
-itself as Piccolo's current transaction (`_JoinedTransaction`), so table-class queries and
-`uow.conn` SQL see the same uncommitted rows and commit or roll back together.
+Piccolo queries made inside a unit run in its transaction, on its connection (db/engine.py,
+`piccolo_joins`): table-class queries and `uow.conn` SQL see the same uncommitted rows and
+commit or roll back together.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from typing import Any
 
 import asyncpg
 import msgspec
-from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 
+from wazify.db.engine import piccolo_joins
 from wazify.realtime.broker import LoggedEvent
 from wazify.realtime.events import EVERYONE, Audience, EventBase, encode_event
 from wazify.runtime import Runtime
@@ -173,17 +173,6 @@ def _json_or_none(value: Any) -> str | None:
     return None if value is None else msgspec.json.encode(value).decode()
 
 
-class _JoinedTransaction(PostgresTransaction):
-    """Piccolo's view of a unit's transaction. Piccolo runs a query on the connection of the
-    engine's current transaction when there is one; this one is begun, committed and rolled
-    back by the unit (asyncpg's transaction), never by Piccolo. A Piccolo `transaction()`
-    opened inside the unit nests into it, as Piccolo nests its own."""
-
-    def __init__(self, engine: PostgresEngine, connection: asyncpg.Connection) -> None:
-        super().__init__(engine)
-        self.connection = connection
-
-
 @asynccontextmanager
 async def unit_of_work(runtime: Runtime, actor: Actor) -> AsyncIterator[UnitOfWork]:
     """Open the write path's transaction, or join the one already open in this task."""
@@ -196,16 +185,14 @@ async def unit_of_work(runtime: Runtime, actor: Actor) -> AsyncIterator[UnitOfWo
     # returns its connection.
     async with runtime.engine.pool.acquire() as connection, connection.transaction():
         uow = UnitOfWork(runtime=runtime, actor=actor, conn=connection)
-        engine = runtime.engine
         token = _current.set(uow)
-        piccolo_token = engine.current_transaction.set(_JoinedTransaction(engine, connection))
         try:
-            yield uow
-            # Sequence numbers are taken as late as possible: the counter row stays
-            # locked only between this statement and the commit.
-            await uow._write_log()
+            with piccolo_joins(runtime.engine, connection):
+                yield uow
+                # Sequence numbers are taken as late as possible: the counter row stays
+                # locked only between this statement and the commit.
+                await uow._write_log()
         finally:
-            engine.current_transaction.reset(piccolo_token)
             _current.reset(token)
     if uow.committed:
         await runtime.broker.publish(uow.committed)

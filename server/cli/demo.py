@@ -1,5 +1,7 @@
 """`wazify demo`: the server with the fake Graph API, a connected demo account and
-simulated customers, in a throwaway embedded PostgreSQL. No configuration needed.
+simulated customers, in a throwaway embedded PostgreSQL. No configuration needed. The
+account's past conversations (wazify.demo.history) are on the fake's Conversations API
+and come in through the import on connect, at start.
 
 The customers' script is data (wazify.demo.script); here each step becomes the signed
 webhook Meta would post, built with the fake Meta's builders, and is posted to the running
@@ -28,12 +30,13 @@ from wazify.cli.common import CliError, cli_runtime
 from wazify.cli.logs import configure_logging, logging_config
 from wazify.cli.serve import server_options
 from wazify.demo import script
-from wazify.demo.seed import PASSWORD, TOKEN, seed
+from wazify.demo.history import PAST
+from wazify.demo.seed import ACCOUNT_USERNAME, PASSWORD, TOKEN, seed
 from wazify.demo.simulation import Customers
 from wazify.embedded import EmbeddedError, resolve_settings
 from wazify.fakemeta import webhooks as meta
 from wazify.fakemeta.graph import run_fake_graph_in_thread
-from wazify.fakemeta.state import FakeProfile, Messaging
+from wazify.fakemeta.state import FakeGraphState, FakeProfile, Messaging
 from wazify.lib.tasks import spawn
 from wazify.settings import load_settings
 
@@ -88,7 +91,8 @@ def demo_command(args: argparse.Namespace) -> None:
     except EmbeddedError as error:
         raise CliError(str(error)) from None
     fake.add_token(TOKEN, ACCOUNT)
-    for persona in script.PERSONAS:
+    _load_past(fake)
+    for persona in script.PERSONAS + tuple(thread.persona for thread in PAST):
         fake.set_profile(
             FakeProfile(
                 igsid=persona.igsid,
@@ -104,6 +108,26 @@ def demo_command(args: argparse.Namespace) -> None:
     )
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     asyncio.run(_serve(settings, webhook_url, secret, quiet=args.quiet_customers))
+
+
+def _load_past(fake: FakeGraphState) -> None:
+    """The demo account's conversations from before it was connected, on Meta's side."""
+    now = meta.now_ms()
+    for thread in PAST:
+        mids = []
+        for minutes_ago, who, text in thread.lines:
+            item = fake.history.add_message(
+                ACCOUNT,
+                thread.persona.igsid,
+                text,
+                from_business=who == "us",
+                ts_ms=now - minutes_ago * 60_000,
+                contact_username=thread.persona.username,
+                account_username=ACCOUNT_USERNAME,
+            )
+            mids.append(item.mid)
+        for index, emoji in thread.reactions:
+            fake.history.react(mids[index], thread.persona.igsid, emoji)
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:

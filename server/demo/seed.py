@@ -1,11 +1,13 @@
-"""The demo's workspace: an admin, two teammates and a connected account, made through the
-actions (the write path), so the demo's data is what production would hold."""
+"""The demo's workspace: an admin, two teammates and a connected account (with its history
+import queued), made through the actions (the write path), so the demo's data is what
+production would hold."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from wazify.actions.accounts import do_register_account
+from wazify.actions.imports import do_queue_import
 from wazify.actions.members import do_create_member
 from wazify.actions.uow import Actor, unit_of_work
 from wazify.actions.workspaces import do_create_workspace
@@ -41,4 +43,7 @@ async def seed(runtime: Runtime, account_ig_id: str) -> DemoWorkspace:
         account = await do_register_account(
             uow, workspace_id, ig_id=account_ig_id, username=ACCOUNT_USERNAME, token=TOKEN
         )
+        # As connecting it would: its recent conversations come in from the Conversations
+        # API (the fake serves wazify.demo.history).
+        await do_queue_import(uow, account.id, "connect")
     return DemoWorkspace(workspace_id, account.id, MEMBERS)

@@ -20,6 +20,7 @@ from litestar.exceptions import MethodNotAllowedException, NotFoundException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from wazify.fakemeta.control import CONTROL_PREFIX, ControlController
+from wazify.fakemeta.conversations import ConversationsController
 from wazify.fakemeta.errors import (
     MetaApiError,
     failure_response,
@@ -35,6 +36,7 @@ from wazify.fakemeta.state import FakeGraphState, RecordedRequest
 AREAS: Sequence[type] = (
     ControlController,
     MessagingControl,
+    ConversationsController,
     ProfileController,
     MessagesController,
     OAuthController,

@@ -74,6 +74,7 @@ async def _send(request: Request, fake: FakeGraphState, version: str, node_id: s
         tag=data.get("tag"),
     )
     fake.add_sent(sent)
+    _record_in_thread(fake, sent)
     poster: WebhookPoster = request.app.state.webhook_poster
     config = fake.messaging
     if config.webhook_url:
@@ -84,6 +85,31 @@ async def _send(request: Request, fake: FakeGraphState, version: str, node_id: s
         else:
             poster.later(config, sent, echo=True)
     return {"recipient_id": recipient, "message_id": sent.mid}
+
+
+def _record_in_thread(fake: FakeGraphState, sent: SentMessage) -> None:
+    """The Conversations API shows what the business sent, as Meta's does."""
+    content = sent.message
+    media = content.get("attachments") or (
+        [content["attachment"]] if content.get("attachment") else []
+    )
+    attachments = [_api_attachment(item.get("type")) for item in media]
+    fake.history.add_message(
+        sent.ig_id,
+        sent.recipient_id,
+        content.get("text"),
+        from_business=True,
+        ts_ms=int(sent.at * 1000),
+        mid=sent.mid,
+        attachments=attachments,
+    )
+
+
+def _api_attachment(kind: str | None) -> dict[str, Any]:
+    if kind in ("image", "video"):
+        return {f"{kind}_data": {"url": cdn_url()}}
+    mime = "audio/mpeg" if kind == "audio" else "application/pdf"
+    return {"file_url": cdn_url(), "mime_type": mime}
 
 
 def _checked_message(value: Any) -> dict[str, Any]:

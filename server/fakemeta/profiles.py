@@ -1,4 +1,7 @@
-"""Fake User Profile API: `GET /{version}/{igsid}?fields=...` (PLATFORM.md section 8.2)."""
+"""Fake User Profile API: `GET /{version}/{igsid}?fields=...` (PLATFORM.md section 8.2).
+
+The same path reads the Conversations API's threads and messages (fakemeta.conversations).
+"""
 
 import re
 from typing import Any
@@ -44,6 +47,13 @@ class ProfileController(Controller):
     ) -> dict[str, Any]:
         if not VERSION.fullmatch(version):
             raise unknown_path(request.url.path)
+        # Threads and messages are nodes on the same path (imported here: that module
+        # imports this one for VERSION).
+        from wazify.fakemeta.conversations import node_answer
+
+        node = node_answer(request, fake, node_id, fields)
+        if node is not None:
+            return node
         token = authenticate(request, fake)
         requested = _requested_fields(fields)
         profile = _visible_profile(fake, node_id, token)

@@ -11,6 +11,8 @@ from typing import Any
 import msgspec
 from litestar.di import NamedDependency
 
+from wazify.fakemeta.threads import FakeHistory
+
 
 class FakeProfile(msgspec.Struct):
     """A customer as the User Profile API would show them, plus how the fake should behave."""
@@ -56,6 +58,8 @@ class FailureRule(msgspec.Struct):
     body: str | None = None
     delay: float = 0.0
     deliver: bool = False
+    # Let this many matching requests through first (a token that dies mid-import).
+    skip: int = 0
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method.upper() != method.upper():
@@ -122,6 +126,8 @@ class FakeGraphState:
         self.messaging = Messaging()
         self.sent: list[SentMessage] = []
         self.actions: list[SenderAction] = []
+        # The Conversations API's threads (fakemeta.threads, fakemeta.conversations).
+        self.history = FakeHistory()
         self._lock = threading.Lock()
 
     def set_profile(self, profile: FakeProfile) -> None:
@@ -143,6 +149,9 @@ class FakeGraphState:
         with self._lock:
             for index, rule in enumerate(self.failures):
                 if rule.matches(method, path):
+                    if rule.skip > 0:
+                        rule.skip -= 1
+                        return None
                     rule.count -= 1
                     if rule.count <= 0:
                         del self.failures[index]
@@ -186,6 +195,7 @@ class FakeGraphState:
             self.sent.clear()
             self.actions.clear()
             self.messaging = Messaging()
+        self.history.reset()
 
 
 # How route handlers ask for the state: `fake: Fake` (provided by create_fake_graph).

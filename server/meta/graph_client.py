@@ -1,4 +1,5 @@
-"""Async client for the Graph API calls the inbox makes: user profiles, the Send API.
+"""Async client for the Graph API calls the inbox makes: user profiles, the Send API, the
+Conversations API (history imports).
 
 Tokens travel in the Authorization header, never in the URL, so that no access log,
 proxy log or httpx INFO line can capture them.
@@ -11,6 +12,14 @@ from urllib.parse import quote
 import httpx
 import msgspec
 
+from wazify.meta.conversations import (
+    MESSAGE_FIELDS,
+    THREADS_PER_PAGE,
+    ApiMessage,
+    ThreadDetail,
+    ThreadsPage,
+    thread_fields,
+)
 from wazify.meta.graph_errors import GraphError, parse_graph_error
 from wazify.meta.send import MaybeSent, NotSent, SendResult
 
@@ -65,6 +74,26 @@ class GraphClient:
         """Profile of a customer by IGSID; GraphError 230 if they never messaged (consent)."""
         params = {"fields": ",".join(PROFILE_FIELDS)}
         return await self._call("GET", _node(igsid), token, UserProfile, params=params)
+
+    async def list_conversations(
+        self, token: str, *, after: str | None = None, limit: int = THREADS_PER_PAGE
+    ) -> ThreadsPage:
+        """One page of the account's threads, most recently active first."""
+        params = {"platform": "instagram", "fields": "participants,updated_time"}
+        params["limit"] = str(limit)
+        if after:
+            params["after"] = after
+        return await self._call("GET", "me/conversations", token, ThreadsPage, params=params)
+
+    async def thread_messages(self, conversation_id: str, token: str) -> ThreadDetail:
+        """A thread's most recent messages (at most the 20 Meta lets anyone read)."""
+        params = {"fields": thread_fields()}
+        return await self._call("GET", _node(conversation_id), token, ThreadDetail, params=params)
+
+    async def message_detail(self, message_id: str, token: str) -> ApiMessage:
+        """One message in detail (only the 20 most recent of a thread can be read)."""
+        params = {"fields": MESSAGE_FIELDS}
+        return await self._call("GET", _node(message_id), token, ApiMessage, params=params)
 
     async def send_message(
         self, ig_id: str, token: str, body: dict[str, Any], read_timeout: float | None = None

@@ -14,8 +14,10 @@ from litestar.di import NamedDependency
 from wazify.auth.guards import require_member
 from wazify.auth.principal import Principal
 from wazify.conversations.views_sql import ACCOUNT_JSON, CONVERSATION_FROM, conversation_json
+from wazify.db.engine import piccolo_joins
+from wazify.history.queries import latest_import_jobs
 from wazify.realtime.service import Realtime
-from wazify.views import AccountView, ConversationView, MemberView, Presence
+from wazify.views import AccountView, ConversationView, ImportJobView, MemberView, Presence
 
 BOOTSTRAP_PAGE = 50
 
@@ -31,6 +33,8 @@ class Bootstrap(msgspec.Struct, kw_only=True):
     more_conversations: bool
     team: list[TeamMember]
     accounts: list[AccountView]
+    # Staff only: each account's latest history import or resync (docs/history.md).
+    import_jobs: list[ImportJobView] = []
 
 
 _conversations = msgspec.json.Decoder(list[ConversationView])
@@ -62,6 +66,7 @@ async def bootstrap(
         pool.acquire() as connection,
         connection.transaction(isolation="repeatable_read", readonly=True),
     ):
+        # One snapshot: the Piccolo query below reads on this connection too.
         seq = await connection.fetchval(
             "SELECT last_seq FROM workspace_counters WHERE workspace_id = $1", workspace_id
         )
@@ -70,6 +75,8 @@ async def bootstrap(
         )
         team_rows = await connection.fetch(TEAM_SQL, workspace_id)
         accounts = _accounts.decode(await connection.fetchval(ACCOUNTS_SQL, workspace_id))
+        with piccolo_joins(realtime.runtime.engine, connection):
+            import_jobs = await latest_import_jobs(workspace_id) if principal.is_staff else []
     presence = realtime.presence.snapshot(workspace_id)
     team = [
         TeamMember(**dict(row), presence=presence.get(row["user_id"], "offline"))
@@ -83,4 +90,5 @@ async def bootstrap(
         more_conversations=len(conversations) > BOOTSTRAP_PAGE,
         team=team,
         accounts=accounts,
+        import_jobs=import_jobs,
     )

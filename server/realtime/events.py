@@ -17,6 +17,7 @@ from wazify.views import (
     AccountView,
     ContactView,
     ConversationView,
+    ImportJobView,
     MemberView,
     MessageView,
     ReactionView,
@@ -88,6 +89,12 @@ class AccountUpdated(EventBase, tag="account.updated"):
     account: AccountView
 
 
+class ImportJobUpdated(EventBase, tag="import_job.updated"):
+    """An account's history import or resync moved on (queued, progress, done, failed)."""
+
+    job: ImportJobView
+
+
 Event = (
     MessageCreated
     | MessageUpdated
@@ -101,6 +108,7 @@ Event = (
     | ContactUpdated
     | MemberUpdated
     | AccountUpdated
+    | ImportJobUpdated
 )
 
 EVENT_TYPES: tuple[type[EventBase], ...] = Event.__args__  # type: ignore[attr-defined]

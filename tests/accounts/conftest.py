@@ -48,6 +48,9 @@ def account_settings(settings: Settings, fake_graph: tuple[str, FakeGraphState])
         meta_graph_url=url,
         meta_oauth_authorize_url=f"{url}/oauth/authorize",
         meta_oauth_token_url=f"{url}/oauth/access_token",
+        # A connect queues a history import (tests/history): no importer here to call the
+        # fake Graph API behind these tests' backs.
+        history_worker=False,
     )
 
 

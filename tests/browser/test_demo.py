@@ -60,8 +60,10 @@ async def test_the_demo_shows_a_live_inbox_a_newcomer_can_answer(browser):
         await page.fill("input[name=email]", emails[0])
         await page.fill("input[name=password]", password)
         await page.click("button[type=submit]")
-        # Within a minute, several customers have written in.
-        await expect(page.locator(".conv").nth(3)).to_be_visible(timeout=45_000)
+        # The account's past conversations were imported at start (wazify.demo.history)...
+        await expect(page.locator(".conv-list")).to_contain_text("Giulia Rossi", timeout=20_000)
+        # ...and within a minute, several customers have written in (above those four).
+        await expect(page.locator(".conv").nth(5)).to_be_visible(timeout=45_000)
         await page.locator(".conv a").first.click()
         await page.wait_for_selector(".messages .msg")
         before = await page.locator(".messages .msg-in").count()

@@ -96,6 +96,24 @@ def member(rnd: random.Random, user_id: int) -> dict:
     }
 
 
+def import_job(rnd: random.Random, job_id: int, account_id: int) -> dict:
+    return {
+        "id": job_id,
+        "account_id": account_id,
+        "trigger": rnd.choice(["connect", "manual"]),
+        "state": rnd.choice(["queued", "running", "done", "failed"]),
+        "since": stamp(rnd),
+        "conversations_done": rnd.randrange(0, 9),
+        "messages_seen": 0,
+        "messages_imported": rnd.randrange(0, 99),
+        "reason": "",
+        "next_attempt_at": None,
+        "created_at": stamp(rnd),
+        "started_at": None,
+        "finished_at": None,
+    }
+
+
 def random_event(rnd: random.Random, seq: int, last_ids: dict[int, int]) -> dict:
     conversation_id = rnd.randrange(1, 8)
     envelope = {"seq": seq, "workspace_id": 1, "at": stamp(rnd)}
@@ -113,6 +131,7 @@ def random_event(rnd: random.Random, seq: int, last_ids: dict[int, int]) -> dict
             "contact.updated",
             "member.updated",
             "account.updated",
+            "import_job.updated",
         ]
     )
     last = last_ids.get(conversation_id, 1)
@@ -144,6 +163,8 @@ def random_event(rnd: random.Random, seq: int, last_ids: dict[int, int]) -> dict
         fields = {"contact": contact(rnd, conversation_id)}
     elif kind == "member.updated":
         fields = {"member": member(rnd, rnd.randrange(1, 5))}
+    elif kind == "import_job.updated":
+        fields = {"job": import_job(rnd, rnd.randrange(1, 6), rnd.randrange(1, 3))}
     else:
         account = {
             "id": rnd.randrange(1, 3),
@@ -173,6 +194,9 @@ def scenario(seed: int) -> tuple[dict, list[dict]]:
         "team": team,
         "accounts": [],
     }
+    # Staff snapshots hold each account's latest import job (older servers: no key).
+    if rnd.random() < 0.7:
+        snapshot["import_jobs"] = [import_job(rnd, 3, 1)]
     # Some events the snapshot already holds (seq <= 20) and a shuffled order: both ignored
     # or sorted by the reducers alike.
     events = [random_event(rnd, seq, last_ids) for seq in range(15, 15 + rnd.randrange(5, 60))]

@@ -9,6 +9,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
+import msgspec
 import pytest
 
 from tests.support.http import make_client, running
@@ -17,11 +18,16 @@ from tests.support.world import Member
 from tests.webhooks.conftest import SYSTEM, deliver
 from tests.webhooks.test_cases import CASES
 from wazify.actions.accounts import do_register_account
+from wazify.actions.imports import do_queue_import
 from wazify.actions.uow import unit_of_work
 from wazify.actions.workspaces import do_create_workspace
 from wazify.app import create_app
+from wazify.fakemeta.graph import run_fake_graph_in_thread
+from wazify.fakemeta.items import now_ms
 from wazify.fakemeta.webhooks import ACCOUNT, ACCOUNT_B, ALL_CASES, CONTACT, CONTACT_B, TS_MS
+from wazify.meta.graph_client import GraphClient
 from wazify.runtime import Runtime
+from wazify.workers.history import HistoryImporter
 
 VISIBLE_SQL = """
 SELECT payload::text FROM events
@@ -34,8 +40,11 @@ ORDER BY seq
 
 @pytest.fixture(scope="module")
 async def app_client(settings, shared_runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    """One app for the module (building one costs a few tenths of a second)."""
-    app = create_app(settings, runtime=shared_runtime)
+    """One app for the module (building one costs a few tenths of a second). Its history
+    importer stays off: the import test below walks its job itself, against a fake."""
+    app = create_app(
+        msgspec.structs.replace(settings, history_worker=False), runtime=shared_runtime
+    )
     async with running(app), make_client(app) as http:
         yield http
 
@@ -182,3 +191,58 @@ async def test_a_change_to_the_viewer_converges(client, runtime, admin, world) -
 
     await converges(client, runtime, lead, demote)
     assert (await bootstrap(client, lead))["me"]["role"] == "agent"
+
+
+async def test_a_history_import_converges_for_staff_and_agents(
+    client, runtime, admin, world
+) -> None:
+    """The import's conversations and messages reach everyone; its progress, staff."""
+    agent = await world.member(admin.workspace_id, "alice@example.com", "agent")
+    third, token = "17841400000000003", "convergence-token"
+    url, fake, stop = run_fake_graph_in_thread()
+    try:
+        fake.add_token(token, third)
+        async with unit_of_work(runtime, SYSTEM) as uow:
+            account = await do_register_account(
+                uow, admin.workspace_id, ig_id=third, username="third", token=token
+            )
+        now = now_ms()
+        for n in range(3):
+            customer = f"95000000000000{n}"
+            fake.history.add_message(third, customer, f"question {n}", ts_ms=now - 600_000 + n)
+            fake.history.add_message(
+                third, customer, "answer", ts_ms=now - 500_000 + n, from_business=True
+            )
+        fake.history.add_message(third, "950000000000009", "unanswered", ts_ms=now - 1000)
+        before = {m.user_id: await bootstrap(client, m) for m in (admin, agent)}
+        async with unit_of_work(runtime, SYSTEM) as uow:
+            await do_queue_import(uow, account.id, "manual")
+        async with GraphClient(url, "v25.0") as graph:
+            importer = HistoryImporter(runtime, graph, rate=100)
+            await importer.run_until_idle()
+        for member in (admin, agent):
+            after = await bootstrap(client, member)
+            rows = await runtime.engine.pool.fetch(
+                VISIBLE_SQL,
+                member.workspace_id,
+                before[member.user_id]["seq"],
+                after["seq"],
+                member.user_id,
+                member.role,
+            )
+            events = [json.loads(row["payload"]) for row in rows]
+            reduced = reduce(before[member.user_id], events)
+            # The agent does not see the job's last events: its cursor gets past them
+            # through the heartbeat's watermark (docs/realtime.md, section 6).
+            reduced["seq"] = max(reduced["seq"], after["seq"])
+            assert comparable(reduced) == comparable(after)
+            kinds = {event["type"] for event in events}
+            assert {"conversation.created", "message.created"} <= kinds
+            assert ("import_job.updated" in kinds) == (member is admin)
+        jobs = (await bootstrap(client, admin))["import_jobs"]
+        assert [(j["account_id"], j["state"], j["messages_imported"]) for j in jobs] == [
+            (account.id, "done", 7)
+        ]
+        assert (await bootstrap(client, agent))["import_jobs"] == []
+    finally:
+        stop()

@@ -47,6 +47,16 @@ def _upsert_by(items: list[dict], key: str, item: dict) -> list[dict]:
     return [i for i in items if i[key] != item[key]] + [item]
 
 
+def _upsert_import_job(snapshot: Snapshot, job: dict) -> None:
+    """Each account's latest job, by account: an older job's event changes nothing."""
+    jobs = snapshot.get("import_jobs", [])
+    current = next((j for j in jobs if j["account_id"] == job["account_id"]), None)
+    if current is not None and current["id"] > job["id"]:
+        return
+    others = [j for j in jobs if j["account_id"] != job["account_id"]]
+    snapshot["import_jobs"] = sorted([*others, job], key=lambda j: j["account_id"])
+
+
 def apply_event(snapshot: Snapshot, event: dict) -> None:
     kind = event["type"]
     if kind in (
@@ -83,6 +93,8 @@ def apply_event(snapshot: Snapshot, event: dict) -> None:
         snapshot["team"] = _upsert_by(snapshot["team"], "user_id", member)
     elif kind == "account.updated":
         snapshot["accounts"] = _upsert_by(snapshot["accounts"], "id", event["account"])
+    elif kind == "import_job.updated":
+        _upsert_import_job(snapshot, event["job"])
     elif kind == "read_position.updated":
         pass  # one agent's own position: not part of the shared snapshot
     else:

@@ -1,5 +1,6 @@
-"""`wazify instagram add`, run as an operator runs it: a subprocess configured by the
-environment, in a folder without a .env file, on a fresh migrated database."""
+"""`wazify instagram add` and `resync`, run as an operator runs them: a subprocess
+configured by the environment, in a folder without a .env file, on a fresh migrated
+database (and, for resync, the fake Graph API in a thread)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import os
 import secrets
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
@@ -16,6 +17,8 @@ import pytest
 
 from tests.support.services import create_database, drop_database
 from wazify.db.migrate import apply_migrations
+from wazify.fakemeta.graph import run_fake_graph_in_thread
+from wazify.fakemeta.items import now_ms
 from wazify.fakemeta.webhooks import ACCOUNT, ACCOUNT_B
 from wazify.lib.crypto import DecryptionError, TokenCipher, generate_key
 
@@ -36,10 +39,11 @@ class Cli:
     database_url: str
     key: str
     cwd: Path
+    env: dict[str, str] = field(default_factory=dict)  # more settings (META_GRAPH_URL)
 
     async def __call__(self, *args: str, stdin: str = "") -> Run:
         env = {name: value for name, value in os.environ.items() if name not in CLEARED}
-        env |= {"DATABASE_URL": self.database_url, "WAZIFY_TOKEN_KEYS": self.key}
+        env |= {"DATABASE_URL": self.database_url, "WAZIFY_TOKEN_KEYS": self.key, **self.env}
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -179,3 +183,39 @@ async def test_bad_input_is_refused_clearly(cli: Cli, db) -> None:
     )
     assert one_error(empty) == "--token-stdin given but standard input held no token"
     assert await db.fetchval("SELECT count(*) FROM ig_accounts") == 0
+
+
+async def test_resync_imports_what_meta_has_and_says_how_it_went(cli: Cli, db) -> None:
+    url, fake, stop = run_fake_graph_in_thread()
+    try:
+        fake.add_token(TOKEN, ACCOUNT)
+        missed = fake.history.add_message(
+            ACCOUNT, "9800000000000001", "written while we were down", ts_ms=now_ms() - 60_000
+        )
+        added = await cli.add(
+            "--workspace", "shop", "--ig-id", ACCOUNT, "--username", "linen.shop",
+            "--token-stdin", stdin=TOKEN + "\n",
+        )  # fmt: skip
+        assert added.code == 0, added.stderr
+        cli.env = {"META_GRAPH_URL": url}
+        run = await cli("instagram", "resync", "--workspace", "shop", "--days", "2")
+    finally:
+        stop()
+    assert (run.code, run.stderr) == (0, ""), run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("@linen.shop: resync #1 queued, from ")
+    assert lines[-1] == "@linen.shop: done, 1 conversations, 1 new messages"
+    assert await db.fetchval("SELECT mid FROM messages") == missed.mid
+    job = await db.fetchrow("SELECT trigger, state FROM import_jobs")
+    assert tuple(job) == ("manual", "done")
+    audit = await db.fetchval(
+        "SELECT actor_label FROM audit_entries WHERE action = 'import.queued'"
+    )
+    assert audit == "cli"
+
+
+async def test_resync_with_nothing_to_resync_says_so(cli: Cli, db) -> None:
+    run = await cli("instagram", "resync", "--workspace", "shop")
+    assert one_error(run) == "no connected Instagram account matches (see the Accounts screen)"
+    days = await cli("instagram", "resync", "--days", "0")
+    assert one_error(days) == "--days must be at least 1"

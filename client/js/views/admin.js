@@ -1,5 +1,6 @@
 // Administration: members and roles, connected accounts, quarantined webhooks, the audit log.
-// Each tab loads its list when shown; accounts are live (account.updated events).
+// Each tab loads its list when shown; accounts are live (account.updated events), with
+// their history import or resync (import_job.updated events) and a Resync button.
 
 import { h, replace, toast } from "../dom.js";
 import { fullTime } from "../format.js";
@@ -77,7 +78,8 @@ export function createAdminView(ctx) {
   function accounts(state) {
     const isAdmin = state.me.role === "admin";
     const list = state.snapshot.accounts;
-    const version = JSON.stringify([list, isAdmin]);
+    const jobs = state.snapshot.import_jobs || [];
+    const version = JSON.stringify([list, jobs, isAdmin]);
     if (version === accountsVersion) return;
     accountsVersion = version;
     const label = { connected: "Connected", reconnect_required: "Reconnect required", disconnected: "Disconnected" };
@@ -85,13 +87,29 @@ export function createAdminView(ctx) {
       h("strong", {}, `@${a.username}`), a.name ? ` ${a.name}` : "", " ",
       h("span", { class: `tag tag-${a.status}` }, label[a.status] || a.status),
       a.status_reason ? h("p", { class: "muted" }, a.status_reason) : null,
+      importStatus(jobs.find((j) => j.account_id === a.id)),
       isAdmin ? h("div", { class: "actions" },
         a.status !== "connected" ? h("button", { type: "button", class: "primary", onclick: () => connect() }, "Reconnect") : null,
+        a.status === "connected" ? h("button", { type: "button", "data-resync": a.id, onclick: () => change(() => ctx.api.request("POST", `/api/v1/accounts/${a.id}/resync`), `Resync of @${a.username} queued`) }, "Resync") : null,
         a.status !== "disconnected" ? h("button", { type: "button", class: "danger", onclick: () => confirm(`Disconnect @${a.username}? Nothing can be sent from it afterwards.`) && change(() => ctx.api.request("POST", `/api/v1/accounts/${a.id}/disconnect`), `@${a.username} disconnected`) }, "Disconnect") : null) : null));
     replace(body,
       list.length ? h("ul", { class: "plain accounts" }, rows) : h("p", {}, "No Instagram account is connected yet."),
       isAdmin ? h("button", { type: "button", class: "primary", onclick: () => connect() }, "Connect an Instagram account") : null,
       isAdmin ? h("button", { type: "button", onclick: () => pasteToken() }, "Paste a long-lived token") : null);
+  }
+
+  // The account's latest import (on connect) or resync, as it moves on.
+  function importStatus(job) {
+    if (!job) return null;
+    const what = job.trigger === "connect" ? "History import" : "Resync";
+    const counts = `${job.conversations_done} conversation${job.conversations_done === 1 ? "" : "s"}, ${job.messages_imported} new message${job.messages_imported === 1 ? "" : "s"}`;
+    const text = {
+      queued: job.reason ? `${what} waiting: ${job.reason}` : `${what} queued`,
+      running: `${what} running: ${counts} so far`,
+      done: `${what} done ${fullTime(job.finished_at)}: ${counts}`,
+      failed: `${what} failed: ${job.reason} (${counts} before it stopped)`,
+    }[job.state];
+    return h("p", { class: `import-status import-${job.state}`, "data-import-state": job.state, "aria-live": "polite" }, text);
   }
 
   // For setups where the OAuth redirect cannot reach this server: an admin pastes a token

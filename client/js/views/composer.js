@@ -1,6 +1,8 @@
 // The reply box: Enter sends, Shift+Enter breaks the line; the reply window as a countdown;
 // what is possible when it has closed; a byte counter near Meta's limit; a draft per
 // conversation kept in localStorage (so an expired session or a reload loses nothing).
+// While the account needs reconnecting, a reply is held by the server until an admin
+// reconnects it: the first Send only warns, a second one queues it anyway.
 
 import { h } from "../dom.js";
 import { replyWindow, TEXT_LIMIT_BYTES, utf8Bytes } from "../format.js";
@@ -34,6 +36,7 @@ export function createComposer(ctx) {
   let conversation = null;
   let account = null;
   let lastTyping = 0;
+  let confirming = false; // a held reply was warned about; the next Send queues it
   const notice = h("p", { class: "window-notice", id: "reply-window", "aria-live": "polite" });
   const counter = h("span", { class: "counter", "aria-live": "polite" });
   const input = h("textarea", {
@@ -79,8 +82,12 @@ export function createComposer(ctx) {
 
   function refresh() {
     const s = state();
-    notice.textContent = s.window.message || "";
-    notice.className = `window-notice mode-${s.window.mode}`;
+    if (s.window.mode !== "held") confirming = false;
+    notice.textContent = confirming
+      ? `${s.window.message} Press Send again to queue this reply anyway.`
+      : s.window.message || "";
+    notice.className = `window-notice mode-${s.window.mode}${confirming ? " confirming" : ""}`;
+    button.textContent = confirming ? "Queue anyway" : "Send";
     counter.textContent = s.bytes >= COUNTER_FROM ? `${s.bytes} / ${TEXT_LIMIT_BYTES} bytes` : "";
     counter.classList.toggle("over", s.tooLong);
     input.disabled = s.blocked;
@@ -91,6 +98,12 @@ export function createComposer(ctx) {
   async function submit() {
     const s = state();
     if (s.blocked || s.tooLong || s.empty || !conversation) return;
+    if (s.window.mode === "held" && !confirming) {
+      confirming = true;
+      refresh();
+      return;
+    }
+    confirming = false;
     const text = input.value;
     const id = conversation.id;
     input.value = "";
@@ -117,6 +130,7 @@ export function createComposer(ctx) {
       conversation = next;
       account = nextAccount;
       if (switched) {
+        confirming = false;
         input.value = loadDraft(ctx.me, next.id);
         grow();
       }

@@ -70,6 +70,9 @@ export function renderStatus(message, ctx) {
     wrap.append(h("button", { type: "button", class: "link retry", onclick: () => ctx.onRetry?.(message) }, "Retry"));
   } else if (status === "unknown") {
     wrap.append(h("span", { class: "reason" }, STATUS_TEXT.unknown));
+  } else if (status === "pending" && message.status_reason) {
+    // Why it waits: "held: reconnect required ...", or a retry after Meta's throttling.
+    wrap.append(h("span", { class: "reason waiting" }, message.status_reason));
   } else {
     wrap.append(h("span", { class: "visually-hidden" }, STATUS_TEXT[status] || status));
   }

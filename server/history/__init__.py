@@ -1,0 +1,1 @@
+"""History imports and resyncs through the Conversations API (docs/history.md)."""
