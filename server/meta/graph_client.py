@@ -27,6 +27,12 @@ PROFILE_FIELDS = (
 ResponseT = TypeVar("ResponseT")
 
 
+def is_token_text(token: str) -> bool:
+    """Whether `token` can be an access token: one word of printable ASCII. Anything else
+    cannot go in an HTTP header (httpx raises UnicodeEncodeError) and is no Meta token."""
+    return bool(token) and all("!" <= char <= "~" for char in token)
+
+
 class UserProfile(msgspec.Struct, frozen=True):
     """An Instagram user's profile as seen by one business (section 8.2); all optional."""
 
