@@ -6,6 +6,7 @@ It is strict only where a body would be unusable (not JSON, wrong container type
 event without a readable timestamp); those raise MalformedWebhook naming the place.
 """
 
+import re
 from typing import Any
 
 import msgspec
@@ -181,10 +182,27 @@ class WebhookBody(msgspec.Struct):
 def decode_webhook(raw: bytes) -> WebhookBody:
     """Decode a webhook POST body; raises MalformedWebhook when it cannot be used."""
     try:
-        data = msgspec.json.decode(raw)
+        data = msgspec.json.decode(replace_nul_escapes(raw))
     except msgspec.DecodeError as exc:
         raise MalformedWebhook(f"body is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise MalformedWebhook("body is nested too deeply to be a webhook") from None
     return parse_webhook(data)
+
+
+# `\u0000` preceded by an even number of backslashes (an odd number escapes the first one:
+# `\\u0000` is the six characters `\u0000`, not a NUL).
+_NUL_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def replace_nul_escapes(raw: bytes) -> bytes:
+    """The body with every NUL (`\\u0000`, which JSON strings may hold and Postgres text
+    and jsonb may not) turned into U+FFFD, the replacement character, so a customer's
+    message with one is stored (and shows that something was there) rather than
+    quarantined. The scan for the escape is all a body without one costs."""
+    if b"\\u0000" not in raw:
+        return raw
+    return _NUL_ESCAPE.sub(rb"\1\\ufffd", raw)
 
 
 def parse_webhook(data: Any) -> WebhookBody:
