@@ -1,4 +1,4 @@
-"""What a client's input must satisfy before it can reach the database, in one place.
+"""What input from outside must satisfy before it can reach the database, in one place.
 
 Postgres refuses three things a JSON body, a query string or a websocket frame can carry
 without breaking any schema: integers beyond bigint, text with a NUL character and times
@@ -6,12 +6,14 @@ that leave the calendar once converted to UTC (`0001-01-01T00:00:00+14:00` is ye
 Each would surface as a 500 from deep inside a query, after work was done (a reaction
 even reached Meta first). So ids are bounded by their type (`DbId`: the JSON body, the
 path, the query, a cursor and a websocket frame all use it), times go through `to_utc`,
-and every decoded JSON body goes through `check_json_value` (NUL and nesting depth),
-each refusal naming the field.
+and every decoded JSON body goes through `check_json_body` (NUL and nesting depth),
+each refusal naming the field. What Meta sends is not refused but repaired: a NUL
+becomes U+FFFD (`replace_nul_escapes`), since a customer's message must be kept.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -64,6 +66,22 @@ def check_moment(moment: datetime, field: str) -> datetime:
         raise Invalid(
             f"{field}: {moment.isoformat()} is outside years 1 to 9999 in UTC", field=field
         ) from None
+
+
+# `\u0000` preceded by an even number of backslashes (an odd number escapes the first one:
+# `\\u0000` is the six characters `\u0000`, not a NUL).
+_NUL_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def replace_nul_escapes(raw: bytes) -> bytes:
+    """JSON text from Meta (a webhook body, a Graph answer) with every NUL (`\\u0000`,
+    which JSON strings may hold and Postgres text and jsonb may not) turned into U+FFFD,
+    the replacement character: a customer's message or name with one is stored (and shows
+    that something was there) rather than refused. The scan for the escape is all a body
+    without one costs."""
+    if b"\\u0000" not in raw:
+        return raw
+    return _NUL_ESCAPE.sub(rb"\1\\ufffd", raw)
 
 
 class _Refused(Exception):

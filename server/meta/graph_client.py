@@ -11,6 +11,7 @@ from urllib.parse import quote
 import httpx
 import msgspec
 
+from wazify.lib.inputs import replace_nul_escapes
 from wazify.meta.graph_errors import GraphError, parse_graph_error
 from wazify.meta.send import MaybeSent, NotSent, SendResult
 
@@ -167,7 +168,7 @@ def _node(node_id: str) -> str:
 
 def _decode(response: httpx.Response, response_type: type[ResponseT]) -> ResponseT:
     try:
-        return msgspec.json.decode(response.content, type=response_type)
+        return msgspec.json.decode(replace_nul_escapes(response.content), type=response_type)
     except msgspec.DecodeError as exc:
         raise GraphError(
             f"unexpected Graph response body: {exc}",

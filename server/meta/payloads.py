@@ -6,11 +6,11 @@ It is strict only where a body would be unusable (not JSON, wrong container type
 event without a readable timestamp); those raise MalformedWebhook naming the place.
 """
 
-import re
 from typing import Any
 
 import msgspec
 
+from wazify.lib.inputs import replace_nul_escapes
 from wazify.meta.timestamps import to_datetime
 
 Timestamp = int | float | str
@@ -188,21 +188,6 @@ def decode_webhook(raw: bytes) -> WebhookBody:
     except RecursionError:
         raise MalformedWebhook("body is nested too deeply to be a webhook") from None
     return parse_webhook(data)
-
-
-# `\u0000` preceded by an even number of backslashes (an odd number escapes the first one:
-# `\\u0000` is the six characters `\u0000`, not a NUL).
-_NUL_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
-
-
-def replace_nul_escapes(raw: bytes) -> bytes:
-    """The body with every NUL (`\\u0000`, which JSON strings may hold and Postgres text
-    and jsonb may not) turned into U+FFFD, the replacement character, so a customer's
-    message with one is stored (and shows that something was there) rather than
-    quarantined. The scan for the escape is all a body without one costs."""
-    if b"\\u0000" not in raw:
-        return raw
-    return _NUL_ESCAPE.sub(rb"\1\\ufffd", raw)
 
 
 def parse_webhook(data: Any) -> WebhookBody:
