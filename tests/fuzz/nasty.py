@@ -14,6 +14,8 @@ from typing import Any
 import schemathesis
 from hypothesis import strategies as st
 
+from tests.support.json_tree import places, replaced
+
 NASTY: list[Any] = [
     "\x00",
     "a\x00b",
@@ -43,33 +45,14 @@ def _nested(depth: int) -> list:
 DEEP = _nested(40)
 
 
-def _places(value: Any, prefix: tuple = ()) -> list[tuple]:
-    places = [prefix]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            places += _places(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            places += _places(item, (*prefix, index))
-    return places
-
-
-def _replace(value: Any, path: tuple, new: Any) -> Any:
-    if not path:
-        return new
-    copy = dict(value) if isinstance(value, dict) else list(value)
-    copy[path[0]] = _replace(value[path[0]], path[1:], new)
-    return copy
-
-
 def _mutated(value: Any, nasty: list[Any]) -> st.SearchStrategy:
     """The value as it is, or with one place (never the whole: a body, a query or path
     parameters stay an object) replaced by a nasty value."""
-    places = _places(value)[1:] if isinstance(value, dict | list) else []
-    if not places:
+    inner = places(value)[1:] if isinstance(value, dict | list) else []
+    if not inner:
         return st.just(value)
-    mutation = st.tuples(st.sampled_from(places), st.sampled_from(nasty)).map(
-        lambda chosen: _replace(value, *chosen)
+    mutation = st.tuples(st.sampled_from(inner), st.sampled_from(nasty)).map(
+        lambda chosen: replaced(value, *chosen)
     )
     return st.one_of(mutation, mutation, mutation, st.just(value))  # mostly mutated
 

@@ -16,6 +16,7 @@ import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.json_tree import places, replaced
 from wazify.fakemeta.webhooks import ALL_CASES, encode_body
 from wazify.meta.events import MessageEdited
 from wazify.meta.normalize import classify_body, normalize
@@ -43,34 +44,13 @@ json_values = st.recursive(
 )
 
 
-def paths(value: Any, prefix: tuple = ()) -> list[tuple]:
-    """Every place in a JSON tree (a path of keys and indexes), the root included."""
-    found = [prefix]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += paths(item, (*prefix, index))
-    return found
-
-
-def replace(value: Any, path: tuple, new: Any) -> Any:
-    if not path:
-        return new
-    head, rest = path[0], path[1:]
-    copy = dict(value) if isinstance(value, dict) else list(value)
-    copy[head] = replace(value[head], rest, new)
-    return copy
-
-
 @st.composite
 def mutated_deliveries(draw: st.DrawFn) -> bytes:
     """A real delivery (every case of PLATFORM.md section 12) with a few parts replaced."""
     data: Any = ALL_CASES[draw(st.sampled_from(sorted(ALL_CASES)))]()
     for _ in range(draw(st.integers(min_value=1, max_value=3))):
-        path = draw(st.sampled_from(paths(data)))
-        data = replace(data, path, draw(json_values))
+        path = draw(st.sampled_from(places(data)))
+        data = replaced(data, path, draw(json_values))
     return encode_body(data) if isinstance(data, dict) else msgspec.json.encode(data)
 
 
