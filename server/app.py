@@ -23,6 +23,7 @@ from wazify.health import healthz, readyz
 from wazify.history.routes import history_router
 from wazify.lib.gc_tuning import tune_garbage_collector
 from wazify.lib.http_errors import EXCEPTION_HANDLERS
+from wazify.lib.request_checks import JSONRequest, RefuseNulMiddleware
 from wazify.members.routes import members_router
 from wazify.realtime.bootstrap import bootstrap
 from wazify.realtime.service import Realtime
@@ -135,7 +136,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             "outbound": Provide(provide_outbound, sync_to_thread=False),
             "principal": PRINCIPAL_DEPENDENCY,
         },
-        middleware=[AuthMiddleware()],
+        middleware=[RefuseNulMiddleware(), AuthMiddleware()],
+        request_class=JSONRequest,
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config("Wazify", __version__, client_folder()),

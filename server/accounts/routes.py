@@ -36,6 +36,8 @@ from wazify.auth.guards import (
 from wazify.auth.principal import Principal, client_addr
 from wazify.lib.crypto import DecryptionError
 from wazify.lib.errors import AppError, Conflict, Invalid, NotFound
+from wazify.lib.inputs import DbId
+from wazify.meta.graph_client import is_token_text
 from wazify.meta.graph_errors import GraphError
 from wazify.runtime import Runtime
 from wazify.views import AccountView
@@ -137,8 +139,11 @@ async def accounts_paste_token(
 ) -> AccountView:
     """Connect with a long-lived token pasted from the App Dashboard."""
     token = data.token.strip()
-    if not token or any(char.isspace() for char in token):
-        raise Invalid("the token must be one word, without spaces", field="token")
+    if not is_token_text(token):
+        raise Invalid(
+            "the token must be one word of ASCII letters, digits and symbols, without spaces",
+            field="token",
+        )
     actor = principal.actor(client_addr(request.scope))
     async with service.oauth_client(runtime.settings) as client:
         return await service.connect_with_token(
@@ -149,7 +154,7 @@ async def accounts_paste_token(
 @post("/accounts/{account_id:int}/disconnect", guards=[require_admin], status_code=200)
 async def accounts_disconnect(
     request: Request,
-    account_id: FromPath[int],
+    account_id: FromPath[DbId],
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
 ) -> AccountView:
@@ -174,7 +179,7 @@ async def accounts_disconnect(
 @post("/accounts/{account_id:int}/check-subscription", guards=[require_admin], status_code=200)
 async def accounts_check_subscription(
     request: Request,
-    account_id: FromPath[int],
+    account_id: FromPath[DbId],
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
 ) -> SubscriptionCheck:

@@ -17,6 +17,7 @@ import asyncpg
 from wazify.actions.uow import UnitOfWork
 from wazify.conversations.queries import conversation_views
 from wazify.lib.errors import Conflict, Forbidden, Invalid, NotFound
+from wazify.lib.inputs import check_moment
 from wazify.realtime.events import (
     ConversationAssigned,
     ConversationRead,
@@ -152,7 +153,7 @@ def check_status(status: str, snoozed_until: datetime | None, now: datetime) -> 
             raise Invalid("a pending conversation needs snoozed_until", field="snoozed_until")
         if snoozed_until.tzinfo is None:
             raise Invalid("snoozed_until needs a time zone (e.g. Z)", field="snoozed_until")
-        if snoozed_until <= now:
+        if check_moment(snoozed_until, "snoozed_until") <= now:
             raise Invalid("snoozed_until must be in the future", field="snoozed_until")
     elif snoozed_until is not None:
         raise Invalid(f"snoozed_until is for pending, not {status}", field="snoozed_until")

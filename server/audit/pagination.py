@@ -16,6 +16,7 @@ from typing import TypeVar
 import msgspec
 
 from wazify.lib.errors import Invalid
+from wazify.lib.inputs import DbId, to_utc
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -33,9 +34,9 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        stamp, row_id = msgspec.json.decode(raw, type=tuple[str, int])
-        return datetime.fromisoformat(stamp), row_id
-    except (binascii.Error, ValueError, msgspec.DecodeError):
+        stamp, row_id = msgspec.json.decode(raw, type=tuple[str, DbId])
+        return to_utc(datetime.fromisoformat(stamp)), row_id
+    except (binascii.Error, ValueError, OverflowError, msgspec.DecodeError):
         raise Invalid("the cursor is not one this server gave out", field="cursor") from None
 
 

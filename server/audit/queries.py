@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -41,13 +41,6 @@ def _view(row: asyncpg.Record) -> AuditEntryView:
     return AuditEntryView(**values)
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    # A time given without a zone is taken as UTC, never as the server's local time.
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
 async def list_entries(
     pool: asyncpg.Pool,
     workspace_id: int,
@@ -59,7 +52,8 @@ async def list_entries(
     before: tuple[datetime, int] | None = None,
     limit: int,
 ) -> list[AuditEntryView]:
-    """Newest first. `since` is inclusive, `until` exclusive; `before` is the cursor."""
+    """Newest first. `since` is inclusive, `until` exclusive (both in UTC: the route takes
+    them through check_moment); `before` is the cursor."""
     rows = await pool.fetch(
         f"SELECT {_COLUMNS} FROM audit_entries WHERE workspace_id = $1"
         " AND ($2::bigint IS NULL OR actor_id = $2)"
@@ -71,8 +65,8 @@ async def list_entries(
         workspace_id,
         actor_id,
         action,
-        _aware(since),
-        _aware(until),
+        since,
+        until,
         before[0] if before else None,
         before[1] if before else 0,
         limit,

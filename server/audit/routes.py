@@ -15,6 +15,7 @@ from wazify.audit.queries import AuditEntryView, AuditPage, get_entry, list_entr
 from wazify.auth.guards import require_staff
 from wazify.auth.principal import Principal
 from wazify.lib.errors import NotFound
+from wazify.lib.inputs import DbId, check_moment, id_query
 from wazify.runtime import Runtime
 
 
@@ -22,7 +23,7 @@ from wazify.runtime import Runtime
 async def audit_list(
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
-    actor: Annotated[int | None, QueryParameter(description="the acting user's id")] = None,
+    actor: Annotated[DbId | None, id_query("the acting user's id")] = None,
     action: Annotated[str | None, QueryParameter(description="e.g. auth.login_failed")] = None,
     since: Annotated[datetime | None, QueryParameter(description="inclusive, ISO 8601")] = None,
     until: Annotated[datetime | None, QueryParameter(description="exclusive, ISO 8601")] = None,
@@ -35,8 +36,8 @@ async def audit_list(
         principal.workspace_id,
         actor_id=actor,
         action=action,
-        since=since,
-        until=until,
+        since=check_moment(since, "since") if since else None,
+        until=check_moment(until, "until") if until else None,
         before=decode_cursor(cursor),
         limit=limit + 1,
     )
@@ -46,7 +47,7 @@ async def audit_list(
 
 @get("/audit/{entry_id:int}", guards=[require_staff])
 async def audit_get(
-    entry_id: FromPath[int],
+    entry_id: FromPath[DbId],
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
 ) -> AuditEntryView:

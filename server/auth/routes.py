@@ -40,6 +40,7 @@ from wazify.auth.schemas import (
 from wazify.auth.sessions import clear_session_cookie, cookie_name, hash_secret, set_session_cookie
 from wazify.auth.tokens import TokenView, get_token, list_tokens
 from wazify.lib.errors import Invalid, NotFound
+from wazify.lib.inputs import DbId
 from wazify.lib.passwords import (
     WeakPassword,
     check_password_strength,
@@ -183,7 +184,7 @@ async def tokens_create(
 @delete("/tokens/{token_id:int}", guards=[require_session], status_code=200)
 async def tokens_revoke(
     request: Request,
-    token_id: FromPath[int],
+    token_id: FromPath[DbId],
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
 ) -> TokenView:

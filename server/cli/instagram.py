@@ -11,6 +11,7 @@ from wazify.actions.uow import unit_of_work
 from wazify.cli.admin import workspace_id_for
 from wazify.cli.common import CLI_ACTOR, CliError, run_with_runtime
 from wazify.cli.resync import follow_jobs, queue_resyncs
+from wazify.meta.graph_client import is_token_text
 from wazify.runtime import Runtime
 
 
@@ -54,6 +55,8 @@ def instagram_add(args: argparse.Namespace) -> None:
         token = sys.stdin.readline().strip()
         if not token:
             raise CliError("--token-stdin given but standard input held no token")
+        if not is_token_text(token):
+            raise CliError("the token must be one word of ASCII letters, digits and symbols")
 
     async def work(runtime: Runtime) -> None:
         workspace_id = await workspace_id_for(runtime, args.workspace)

@@ -41,6 +41,7 @@ from wazify.conversations.schemas import (
     StatusRequest,
 )
 from wazify.lib.errors import Invalid, NotFound
+from wazify.lib.inputs import DbId, id_query, parse_bounded_int
 from wazify.runtime import Runtime
 from wazify.views import ContactView, ConversationView
 from wazify.workers.sender_actions import after_conversation_read
@@ -57,8 +58,8 @@ def _filter(
 ) -> ConversationFilter:
     if assignee == "mine":
         assignee_id: int | None = principal.user_id
-    elif assignee.isdigit():
-        assignee_id = int(assignee)
+    elif (member_id := parse_bounded_int(assignee)) is not None:
+        assignee_id = member_id
     elif assignee in ("all", "unassigned"):
         assignee_id = None
     else:
@@ -88,7 +89,7 @@ async def conversations_list(
     status: Annotated[
         str | None, QueryParameter(description="open, pending, resolved; comma-separated")
     ] = None,
-    account: Annotated[int | None, QueryParameter(description="an account's id")] = None,
+    account: Annotated[DbId | None, id_query("an account's id")] = None,
     q: Annotated[
         str | None,
         QueryParameter(
@@ -122,7 +123,7 @@ async def _conversation(
 
 @get("/conversations/{conversation_id:int}", guards=[require_member])
 async def conversations_get(
-    conversation_id: FromPath[int],
+    conversation_id: FromPath[DbId],
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
 ) -> ConversationView:
@@ -131,7 +132,7 @@ async def conversations_get(
 
 @get("/conversations/{conversation_id:int}/messages", guards=[require_member])
 async def conversations_messages(
-    conversation_id: FromPath[int],
+    conversation_id: FromPath[DbId],
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
     cursor: FromQuery[str | None] = None,
@@ -150,7 +151,7 @@ async def conversations_messages(
 @post("/conversations/{conversation_id:int}/assign", guards=[require_staff], status_code=200)
 async def conversations_assign(
     request: Request,
-    conversation_id: FromPath[int],
+    conversation_id: FromPath[DbId],
     data: JSONBody[AssignRequest],
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
@@ -165,7 +166,7 @@ async def conversations_assign(
 @post("/conversations/{conversation_id:int}/claim", guards=[require_member], status_code=200)
 async def conversations_claim(
     request: Request,
-    conversation_id: FromPath[int],
+    conversation_id: FromPath[DbId],
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
 ) -> ConversationView:
@@ -177,7 +178,7 @@ async def conversations_claim(
 @post("/conversations/{conversation_id:int}/unassign", guards=[require_member], status_code=200)
 async def conversations_unassign(
     request: Request,
-    conversation_id: FromPath[int],
+    conversation_id: FromPath[DbId],
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
 ) -> ConversationView:
@@ -195,7 +196,7 @@ async def conversations_unassign(
 @post("/conversations/{conversation_id:int}/status", guards=[require_member], status_code=200)
 async def conversations_status(
     request: Request,
-    conversation_id: FromPath[int],
+    conversation_id: FromPath[DbId],
     data: JSONBody[StatusRequest],
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
@@ -209,7 +210,7 @@ async def conversations_status(
 @post("/conversations/{conversation_id:int}/read", guards=[require_member], status_code=200)
 async def conversations_read(
     request: Request,
-    conversation_id: FromPath[int],
+    conversation_id: FromPath[DbId],
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
     data: JSONBody[ReadRequest | None] = None,
@@ -231,7 +232,7 @@ async def conversations_read(
 @patch("/contacts/{contact_id:int}", guards=[require_member])
 async def contacts_correct(
     request: Request,
-    contact_id: FromPath[int],
+    contact_id: FromPath[DbId],
     data: JSONBody[ContactCorrection],
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from wazify.lib.inputs import DbId
 from wazify.views import ConversationView, MessageView
 
 
@@ -15,7 +16,7 @@ class Body(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class AssignRequest(Body, kw_only=True):
-    user_id: int
+    user_id: DbId
 
 
 class StatusRequest(Body, kw_only=True):
@@ -29,7 +30,7 @@ class StatusRequest(Body, kw_only=True):
 class ReadRequest(Body, kw_only=True):
     """The newest message read; by default the conversation's newest message."""
 
-    message_id: int | None = None
+    message_id: DbId | None = None
 
 
 class ReadResponse(msgspec.Struct, kw_only=True):

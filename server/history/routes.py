@@ -23,6 +23,7 @@ from wazify.auth.principal import Principal, client_addr
 from wazify.history.queries import account_jobs
 from wazify.history.schemas import ResyncRequest
 from wazify.lib.errors import Invalid, NotFound
+from wazify.lib.inputs import DbId
 from wazify.runtime import Runtime
 from wazify.views import ImportJobView
 
@@ -34,7 +35,7 @@ async def _check_account(runtime: Runtime, principal: Principal, account_id: int
 
 @get("/accounts/{account_id:int}/imports", guards=[require_staff])
 async def account_imports(
-    account_id: FromPath[int],
+    account_id: FromPath[DbId],
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
 ) -> list[ImportJobView]:
@@ -45,7 +46,7 @@ async def account_imports(
 @post("/accounts/{account_id:int}/resync", guards=[require_admin], status_code=202)
 async def account_resync(
     request: Request,
-    account_id: FromPath[int],
+    account_id: FromPath[DbId],
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
     data: JSONBody[ResyncRequest | None] = None,

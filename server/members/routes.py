@@ -16,6 +16,7 @@ from wazify.auth.guards import CSRF_EXEMPT, public, require_admin, require_membe
 from wazify.auth.principal import Principal, client_addr
 from wazify.auth.sessions import hash_secret
 from wazify.lib.errors import Invalid, NotFound
+from wazify.lib.inputs import DbId
 from wazify.lib.passwords import (
     WeakPassword,
     check_password_strength,
@@ -59,7 +60,9 @@ async def members_list(
 
 @get("/members/{user_id:int}", guards=[require_member])
 async def members_get(
-    user_id: FromPath[int], runtime: NamedDependency[Runtime], principal: NamedDependency[Principal]
+    user_id: FromPath[DbId],
+    runtime: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
 ) -> MemberView:
     member = await get_member(runtime.engine.pool, principal.workspace_id, user_id)
     if member is None:
@@ -103,7 +106,7 @@ async def members_create(
 @patch("/members/{user_id:int}", guards=[require_admin])
 async def members_set_role(
     request: Request,
-    user_id: FromPath[int],
+    user_id: FromPath[DbId],
     data: JSONBody[SetRoleRequest],
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
@@ -115,7 +118,7 @@ async def members_set_role(
 @post("/members/{user_id:int}/deactivate", guards=[require_admin], status_code=200)
 async def members_deactivate(
     request: Request,
-    user_id: FromPath[int],
+    user_id: FromPath[DbId],
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
 ) -> MemberView:

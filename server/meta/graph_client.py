@@ -12,6 +12,7 @@ from urllib.parse import quote
 import httpx
 import msgspec
 
+from wazify.lib.inputs import replace_nul_escapes
 from wazify.meta.conversations import (
     MESSAGE_FIELDS,
     THREADS_PER_PAGE,
@@ -34,6 +35,12 @@ PROFILE_FIELDS = (
 )
 
 ResponseT = TypeVar("ResponseT")
+
+
+def is_token_text(token: str) -> bool:
+    """Whether `token` can be an access token: one word of printable ASCII. Anything else
+    cannot go in an HTTP header (httpx raises UnicodeEncodeError) and is no Meta token."""
+    return bool(token) and all("!" <= char <= "~" for char in token)
 
 
 class UserProfile(msgspec.Struct, frozen=True):
@@ -190,7 +197,7 @@ def _node(node_id: str) -> str:
 
 def _decode(response: httpx.Response, response_type: type[ResponseT]) -> ResponseT:
     try:
-        return msgspec.json.decode(response.content, type=response_type)
+        return msgspec.json.decode(replace_nul_escapes(response.content), type=response_type)
     except msgspec.DecodeError as exc:
         raise GraphError(
             f"unexpected Graph response body: {exc}",

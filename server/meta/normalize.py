@@ -77,6 +77,8 @@ DM_FIELDS = frozenset(
     }
 )
 
+MAX_EDIT_COUNT = 2**31 - 1
+
 BodyClass = Literal["ok", "dashboard_test", "unknown_object", "no_events"]
 
 __all__ = [
@@ -154,7 +156,9 @@ def _known_item(
         return _message_item(event.message, event.message.mid, base, urls)
     if event.message_edit is not None and event.message_edit.mid:
         edit = event.message_edit
-        return MessageEdited(**base, mid=edit.mid, text=edit.text, num_edit=_to_int(edit.num_edit))
+        return MessageEdited(
+            **base, mid=edit.mid, text=edit.text, num_edit=_edit_count(edit.num_edit)
+        )
     if event.reaction is not None and event.reaction.mid:
         return _reaction_item(event.reaction, event.reaction.mid, base)
     if event.read is not None and event.read.mid:
@@ -307,12 +311,15 @@ def _is_dashboard_test_change(field: str, value: Any) -> bool:
     return sender_id in DASHBOARD_TEST_IDS and isinstance(value.get("timestamp"), str)
 
 
-def _to_int(value: int | str) -> int:
+def _edit_count(value: int | str) -> int:
+    """Meta's num_edit, or 0 (no usable count) for a non-numeric placeholder, a negative
+    count or one beyond a Postgres integer (messages.edit_count): none is worth failing
+    the event for."""
     try:
-        return int(value)
-    except ValueError:
-        # A non-numeric placeholder is not worth failing the event for.
+        count = int(value)
+    except ValueError:  # also a string of more than 4,300 digits
         return 0
+    return count if 0 <= count <= MAX_EDIT_COUNT else 0
 
 
 def _raw(referral: Referral | None) -> dict[str, Any] | None:

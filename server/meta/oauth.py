@@ -14,6 +14,7 @@ from urllib.parse import quote, urlencode
 import httpx
 import msgspec
 
+from wazify.lib.inputs import replace_nul_escapes
 from wazify.meta.graph_client import silence_http_client_logs
 from wazify.meta.graph_errors import GraphError, parse_graph_error
 
@@ -261,7 +262,7 @@ class OAuthClient:
         if not response.is_success:
             raise _error(response)
         try:
-            return msgspec.json.decode(response.content, type=response_type)
+            return msgspec.json.decode(replace_nul_escapes(response.content), type=response_type)
         except msgspec.DecodeError as exc:
             raise GraphError(
                 f"unexpected answer from Meta: {exc}", http_status=response.status_code

@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from wazify.lib.inputs import replace_nul_escapes
 from wazify.meta.timestamps import to_datetime
 
 Timestamp = int | float | str
@@ -182,9 +183,11 @@ class WebhookBody(msgspec.Struct):
 def decode_webhook(raw: bytes) -> WebhookBody:
     """Decode a webhook POST body; raises MalformedWebhook when it cannot be used."""
     try:
-        data = msgspec.json.decode(raw)
+        data = msgspec.json.decode(replace_nul_escapes(raw))
     except msgspec.DecodeError as exc:
         raise MalformedWebhook(f"body is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise MalformedWebhook("body is nested too deeply to be a webhook") from None
     return parse_webhook(data)
 
 

@@ -2,7 +2,9 @@
 
 Documented for client authors in docs/realtime.md. Server frames are JSON text; client
 frames are JSON text with a `type`. Unknown or malformed client frames get an `error` frame
-and never end the connection.
+and never end the connection. Ids in client frames are row ids (`DbId`): an id beyond
+bigint would otherwise pass decoding and break what other members' sockets rely on (the
+presence flush and the typing signal are msgpack, which has no integers past 64 bits).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 from typing import Literal
 
 import msgspec
+
+from wazify.lib.inputs import DbId
 
 # Close codes (4000-4999 are the application's).
 CLOSE_RESYNC = 4000  # the cursor is older than the retention or unknown: reload the snapshot
@@ -69,11 +73,11 @@ class Pong(Frame, tag="pong"):
 
 # Client frames
 class ClientTyping(Frame, tag="typing", forbid_unknown_fields=True):
-    conversation_id: int
+    conversation_id: DbId
 
 
 class ClientViewing(Frame, tag="viewing", forbid_unknown_fields=True):
-    conversation_id: int | None
+    conversation_id: DbId | None
 
 
 class ClientPresence(Frame, tag="presence", forbid_unknown_fields=True):
@@ -90,6 +94,17 @@ encode_frame = msgspec.json.Encoder().encode
 _client_decoder = msgspec.json.Decoder(ClientFrame)
 
 
+class BadFrame(ValueError):
+    """A client frame the protocol refuses; the message names the problem."""
+
+
 def decode_client_frame(data: str | bytes) -> ClientFrame:
-    """Raises msgspec.ValidationError / DecodeError with a message naming the problem."""
-    return _client_decoder.decode(data)
+    """Raises BadFrame with a message naming the problem."""
+    try:
+        return _client_decoder.decode(data)
+    except msgspec.DecodeError as error:  # ValidationError included
+        raise BadFrame(str(error)) from None
+    except RecursionError:
+        # Nesting ahead of the `type` tag, which msgspec must skip over before it can
+        # choose the frame's type: thousands deep exhaust the C stack guard.
+        raise BadFrame("the frame is nested too deeply") from None

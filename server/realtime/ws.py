@@ -13,17 +13,18 @@ import logging
 import time
 from urllib.parse import urlsplit
 
-import msgspec
 from litestar import WebSocket, websocket
 from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
 
 from wazify.auth.guards import optional_principal
 from wazify.auth.principal import Principal, header
+from wazify.lib.inputs import parse_bounded_int
 from wazify.lib.tasks import spawn
 from wazify.realtime.connection import Connection
 from wazify.realtime.protocol import (
     CLOSE_RESYNC,
+    BadFrame,
     ClientPing,
     ClientPresence,
     ClientTyping,
@@ -63,7 +64,7 @@ def _origin_of(url: str) -> str:
 
 def _since(socket: WebSocket) -> int | None:
     raw = socket.query_params.get("since")
-    return int(raw) if raw is not None and raw.isdigit() else None
+    return None if raw is None else parse_bounded_int(raw, low=0)  # a seq is a bigint
 
 
 @websocket("/api/v1/ws")
@@ -154,7 +155,7 @@ async def _read_client_frames(
         data = await socket.receive_text()
         try:
             frame = decode_client_frame(data)
-        except (msgspec.DecodeError, msgspec.ValidationError) as error:
+        except BadFrame as error:
             connection.push(encode_frame(Error(code="bad_frame", message=str(error))))
             continue
         connection.active_since_check = True

@@ -15,6 +15,7 @@ from wazify.auth.guards import require_member
 from wazify.auth.principal import Principal, client_addr
 from wazify.conversations.queries import message_views
 from wazify.lib.errors import Unavailable
+from wazify.lib.inputs import DbId
 from wazify.replies.schemas import ReactionRequest, RetryRequest, SendReplyRequest
 from wazify.runtime import Runtime
 from wazify.views import MessageView
@@ -32,7 +33,7 @@ def _typed_by_person(principal: Principal) -> bool:
 @post(f"{API}/conversations/{{conversation_id:int}}/messages", **ROUTE, status_code=201)
 async def replies_send(
     request: Request,
-    conversation_id: FromPath[int],
+    conversation_id: FromPath[DbId],
     data: JSONBody[SendReplyRequest],
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
@@ -58,8 +59,8 @@ async def replies_send(
 @post(f"{API}/conversations/{{conversation_id:int}}/messages/{{message_id:int}}/retry", **ROUTE)
 async def replies_retry(
     request: Request,
-    conversation_id: FromPath[int],
-    message_id: FromPath[int],
+    conversation_id: FromPath[DbId],
+    message_id: FromPath[DbId],
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
     data: JSONBody[RetryRequest | None] = None,
@@ -85,8 +86,8 @@ async def replies_retry(
 )
 async def replies_react(
     request: Request,
-    conversation_id: FromPath[int],
-    message_id: FromPath[int],
+    conversation_id: FromPath[DbId],
+    message_id: FromPath[DbId],
     data: JSONBody[ReactionRequest],
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],

@@ -25,6 +25,7 @@ from wazify.actions.uow import unit_of_work
 from wazify.audit.pagination import DEFAULT_LIMIT, check_limit, decode_cursor, page
 from wazify.auth.guards import require_role
 from wazify.auth.principal import Principal
+from wazify.lib.inputs import DbId
 from wazify.meta.payloads import select_entries
 from wazify.runtime import Runtime
 from wazify.webhooks.service import WebhookPipeline
@@ -104,7 +105,7 @@ async def list_receipts(
 
 @post("/webhooks/receipts/{receipt_id:int}/replay", guards=[require_role("admin")], status_code=202)
 async def replay_receipt(
-    receipt_id: FromPath[int],
+    receipt_id: FromPath[DbId],
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
     webhooks: NamedDependency[WebhookPipeline],

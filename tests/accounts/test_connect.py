@@ -19,7 +19,7 @@ from tests.accounts.conftest import (
     start_connect,
 )
 from wazify.actions.secrets import ACCESS_TOKEN, secret_context
-from wazify.fakemeta.oauth import FakeOAuth
+from wazify.fakemeta.oauth import FakeIgAccount, FakeOAuth
 from wazify.fakemeta.state import FakeGraphState
 from wazify.lib.crypto import DecryptionError, TokenCipher, generate_key
 from wazify.meta.oauth import WEBHOOK_FIELDS
@@ -237,3 +237,31 @@ async def test_resubscribe_after_outage(
     assert "account.resubscribed" in await audit_actions(db, shop.workspace_id)
     listed = (await client.get("/api/v1/accounts", headers=shop.admin.headers)).json()
     assert listed[0]["subscribed_at"] is not None
+
+
+async def test_a_pasted_token_that_cannot_be_one_is_a_400(
+    client: httpx.AsyncClient, shop: Shop, fake: FakeGraphState, db
+) -> None:
+    """A token travels in an HTTP header: printable ASCII only (a paste from a document
+    may bring curly quotes, accents or a zero-width space). Meta is not called."""
+    for token in ("IGAA\u00e9t\u00e9", "\u201cIGAAtoken\u201d", "IGAA\u200btoken", "IGAA tok"):
+        response = await client.post(
+            "/api/v1/accounts/token", headers=shop.admin.headers, json={"token": token}
+        )
+        assert response.status_code == 400, (token, response.text)
+        assert response.json()["error"]["field"] == "token"
+    assert fake.requests("/") == []
+    assert await db.fetchval("SELECT count(*) FROM ig_accounts") == 0
+
+
+async def test_a_nul_in_the_accounts_name_from_meta_is_stored_as_a_replacement(
+    client: httpx.AsyncClient, shop: Shop, oauth: FakeOAuth, fake: FakeGraphState
+) -> None:
+    """What Meta says is repaired, not refused: Postgres text cannot hold U+0000."""
+    oauth.add_account(FakeIgAccount("17841400000000777", "nul.shop", "Nul\u0000Shop", user_id="7"))
+    token = oauth.issue(fake, "17841400000000777")
+    response = await client.post(
+        "/api/v1/accounts/token", headers=shop.admin.headers, json={"token": token}
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["name"] == "Nul\ufffdShop"

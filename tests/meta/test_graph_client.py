@@ -282,3 +282,13 @@ def test_unparseable_error_bodies(body: bytes) -> None:
         True,
     )
     assert not is_permission(error)
+
+
+async def test_a_nul_in_a_profile_becomes_the_replacement_character(
+    client: GraphClient, fake: FakeGraphState
+) -> None:
+    """Postgres text cannot hold U+0000: the contact is stored with U+FFFD instead of the
+    profile fetch failing on every try."""
+    fake.set_profile(FakeProfile(igsid="42", name="Ana\u0000", username="ana\u0000x"))
+    profile = await client.get_user_profile("42", TOKEN)
+    assert (profile.name, profile.username) == ("Ana\ufffd", "ana\ufffdx")

@@ -182,6 +182,18 @@ async def test_bad_input_is_refused_clearly(cli: Cli, db) -> None:
         "--workspace", "shop", "--ig-id", ACCOUNT, "--username", "x", "--token-stdin", stdin="\n"
     )
     assert one_error(empty) == "--token-stdin given but standard input held no token"
+    # A token goes in an HTTP header: stored with an accent, every later send would fail.
+    accented = await cli.add(
+        "--workspace",
+        "shop",
+        "--ig-id",
+        ACCOUNT,
+        "--username",
+        "x",
+        "--token-stdin",
+        stdin="IGAA\u00e9t\u00e9\n",
+    )
+    assert one_error(accented) == "the token must be one word of ASCII letters, digits and symbols"
     assert await db.fetchval("SELECT count(*) FROM ig_accounts") == 0
 
 

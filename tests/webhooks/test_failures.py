@@ -117,6 +117,10 @@ MALFORMED = {
         b'[{"sender":{"id":"1"},"recipient":{"id":"17841401234567890"},"timestamp":"soon",'
         b'"message":{"mid":"m1","text":"x"}}]}]}'
     ): "malformed:",
+    # Thousands deep: a clean refusal, not a RecursionError that fails the whole batch.
+    b'{"object": "instagram", "entry": ' + b"[" * 5000 + b"]" * 5000 + b"}": (
+        "malformed: body is nested too deeply"
+    ),
 }
 
 
@@ -201,3 +205,21 @@ async def test_a_receipt_interrupted_by_the_database_waits_and_is_not_quarantine
     assert (row["state"], row["reason"]) == ("pending", "")
     assert await processor.drain() == 1
     assert await db.fetchval("SELECT state FROM webhook_receipts") == "processed"
+
+
+async def test_a_nul_from_meta_is_stored_as_the_replacement_character(
+    client, db, runtime, inbox
+) -> None:
+    """Postgres text and jsonb cannot hold U+0000: it becomes U+FFFD (so the agent sees
+    that something was there) wherever it is, and the message is stored, not quarantined."""
+    data = ALL_CASES["message_text"]()
+    message = data["entry"][0]["messaging"][0]["message"]
+    message["text"] = "size M\u0000 please, and a literal \\u0000"
+    message["attachments"] = [{"type": "fancy\u0000", "payload": {"url": "https://x/\u0000"}}]
+    message["future_field\u0000"] = "\u0000"
+    await deliver(client, runtime, data)
+    assert await db.fetchval("SELECT state FROM webhook_receipts") == "processed"
+    [row] = await stored_messages(db, ("text", "attachments"))
+    assert row["text"] == "size M\ufffd please, and a literal \\u0000"
+    assert row["attachments"][0]["type"] == "fancy\ufffd"
+    assert row["attachments"][0]["url"] == "https://x/\ufffd"
