@@ -41,6 +41,7 @@ class WebhookReceipt(Table, tablename="webhook_receipts"):
     attempts = Integer(default=0)
     received_at = Timestamptz(default=TimestamptzNow())
     processed_at = Timestamptz(null=True, default=None)
+    request_id = Text(null=True, default=None)
 
 
 class Installation(Table, tablename="installation"):

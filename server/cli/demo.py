@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import atexit
-import logging
 import secrets
 import shutil
 import signal
@@ -34,6 +33,7 @@ from wazify.embedded import EmbeddedError, resolve_settings
 from wazify.fakemeta import webhooks as meta
 from wazify.fakemeta.graph import run_fake_graph_in_thread
 from wazify.fakemeta.state import FakeProfile, Messaging
+from wazify.lib.logs import configure_logging
 from wazify.settings import load_settings
 
 ACCOUNT = meta.ACCOUNT  # the demo business's IGID (the fake Meta's default account)
@@ -57,8 +57,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 def demo_command(args: argparse.Namespace) -> None:
     plain = load_settings()
-    logging.basicConfig(level=plain.log_level, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    configure_logging(plain.log_level, plain.log_format)
     host = args.host or plain.host
     port = args.port or plain.port
     public_url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"  # noqa: S104

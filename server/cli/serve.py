@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import signal
 from types import FrameType
@@ -17,6 +16,8 @@ from wazify.app import create_app
 from wazify.cli.common import CLI_ACTOR, CliError, check_database, cli_runtime, resolved_settings
 from wazify.db.migrate import apply_migrations
 from wazify.lib.gc_tuning import tune_garbage_collector
+from wazify.lib.logs import configure_logging, logging_config
+from wazify.ops.exposition import shared_metrics_for
 from wazify.realtime.keepalive import ResumableWebSocketProtocol
 from wazify.settings import Settings, load_settings
 
@@ -96,8 +97,7 @@ def serve_command(args: argparse.Namespace) -> None:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     plain = load_settings()
     check_workers(plain, args.workers)
-    logging.basicConfig(level=plain.log_level, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    configure_logging(plain.log_level, plain.log_format)
     settings = resolved_settings()
     host = args.host or settings.host
     port = args.port or settings.port
@@ -112,6 +112,8 @@ def serve_command(args: argparse.Namespace) -> None:
             port=port,
             proxy_headers=True,
             log_level=settings.log_level.lower(),
+            # uvicorn applies it in each worker process too: one format everywhere.
+            log_config=logging_config(settings.log_level, settings.log_format),
             access_log=False,
             **server_options(settings),
         )
@@ -120,17 +122,20 @@ def serve_command(args: argparse.Namespace) -> None:
     # database and keys (the embedded server stays owned by this process).
     os.environ["DATABASE_URL"] = settings.database_url or ""
     os.environ["WAZIFY_TOKEN_KEYS"] = ",".join(settings.token_keys)
-    uvicorn.run(
-        "wazify.app:create_app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=args.workers,
-        proxy_headers=True,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-        **server_options(settings),
-    )
+    with shared_metrics_for(args.workers):  # one /metrics over all workers
+        uvicorn.run(
+            "wazify.app:create_app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=args.workers,
+            proxy_headers=True,
+            log_level=settings.log_level.lower(),
+            # uvicorn applies it in each worker process too: one format everywhere.
+            log_config=logging_config(settings.log_level, settings.log_format),
+            access_log=False,
+            **server_options(settings),
+        )
 
 
 def migrate_command(args: argparse.Namespace) -> None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import signal
 
 from wazify.cli.common import cli_runtime, resolved_settings
+from wazify.lib.logs import configure_logging
 from wazify.settings import Settings
 from wazify.workers.outbound import Outbound
 
@@ -41,7 +41,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
 
 def worker_command(args: argparse.Namespace) -> None:
     settings = resolved_settings()
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
 
     async def main() -> None:
         stop = asyncio.Event()
