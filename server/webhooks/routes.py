@@ -59,7 +59,7 @@ async def instagram_webhook(scope: Scope, receive: Receive, send: Send) -> None:
         await _verify_subscription(scope, send, state.runtime)
     elif method == "POST":
         # The request id, its log binding and the two metric updates cost about 6 us per
-        # POST (10 us with --workers' shared metric files; bench/instrumentation.py),
+        # POST (10 to 15 with --workers' shared metric files; bench/instrumentation.py),
         # against about 500 us of server CPU per delivery (bench/ingest.py).
         started = time.perf_counter()
         request_id = request_id_from(_header(scope, REQUEST_ID_HEADER))
