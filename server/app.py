@@ -23,8 +23,12 @@ from wazify.health import healthz, readyz
 from wazify.history.routes import history_router
 from wazify.lib.gc_tuning import tune_garbage_collector
 from wazify.lib.http_errors import EXCEPTION_HANDLERS
+from wazify.lib.logs import configure_logging
 from wazify.lib.request_checks import JSONRequest, RefuseNulMiddleware
 from wazify.members.routes import members_router
+from wazify.ops.exposition import forget_this_process
+from wazify.ops.request_id import RequestIdMiddleware
+from wazify.ops.routes import metrics
 from wazify.realtime.bootstrap import bootstrap
 from wazify.realtime.service import Realtime
 from wazify.realtime.ws import live_stream
@@ -99,6 +103,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             await app.state.realtime.stop()
             if owned:
                 await app.state.runtime.close()
+            forget_this_process()
 
     def provide_runtime(state: State) -> Runtime:
         return state.runtime
@@ -116,6 +121,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         route_handlers=[
             healthz,
             readyz,
+            metrics,
             auth_router,
             members_router,
             audit_router,
@@ -136,22 +142,25 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             "outbound": Provide(provide_outbound, sync_to_thread=False),
             "principal": PRINCIPAL_DEPENDENCY,
         },
-        middleware=[RefuseNulMiddleware(), AuthMiddleware()],
+        middleware=[RequestIdMiddleware(), RefuseNulMiddleware(), AuthMiddleware()],
         request_class=JSONRequest,
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config("Wazify", __version__, client_folder()),
         before_send=[add_security_headers(settings)],
         request_max_body_size=settings.webhook_max_bytes,
-        debug=False,
-        # Logging is the CLI's (wazify.cli.logs: every handler redacts secrets); Litestar's
-        # default would replace the root handlers with its own unfiltered ones.
+        # Logging is the process's (wazify.lib.logs: every handler redacts secrets), not each
+        # app's: Litestar's default would replace the root handlers with its own unfiltered
+        # ones whenever an app is made.
         logging_config=None,
+        debug=False,
     )
 
 
 def create_app_from_environment() -> Litestar:
     """Factory for uvicorn workers (`wazify serve --workers N`)."""
-    app = create_app(load_settings())
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    app = create_app(settings)
     tune_garbage_collector()
     return app

@@ -41,6 +41,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     session_absolute_hours: int = 12
     event_retention_days: int = 30
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one JSON object per line (wazify.lib.logs)
+    # Bearer token that /metrics requires; empty: /metrics is off (404).
+    metrics_token: str = ""
     # Replies out: run the sender worker in this process; Meta's per-account rate; how long
     # a send may take before its outcome is unknown; how long an unknown waits for its echo.
     send_worker: bool = True
@@ -184,6 +187,15 @@ def load_settings(
         raise SettingsError(
             f"WAZIFY_LOG_LEVEL: must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}"
         )
+    log_format = env.get("WAZIFY_LOG_FORMAT", "").strip().lower() or "text"
+    if log_format not in ("text", "json"):
+        raise SettingsError(f"WAZIFY_LOG_FORMAT: must be text or json, got {log_format!r}")
+    metrics_token = env.get("WAZIFY_METRICS_TOKEN", "").strip()
+    if metrics_token and len(metrics_token) < 16:
+        raise SettingsError(
+            "WAZIFY_METRICS_TOKEN: must be at least 16 characters"
+            " (generate one with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+        )
     return Settings(
         database_url=database_url,
         redis_url=redis_url,
@@ -204,6 +216,8 @@ def load_settings(
         session_absolute_hours=_int(env, "WAZIFY_SESSION_ABSOLUTE_HOURS", 12, 1, 24 * 90),
         event_retention_days=_int(env, "WAZIFY_EVENT_RETENTION_DAYS", 30, 1, 3650),
         log_level=log_level,
+        log_format=log_format,
+        metrics_token=metrics_token,
         send_worker=_flag(env, "WAZIFY_SEND_WORKER", True),
         send_rate_per_second=_int(env, "WAZIFY_SEND_RATE", 100, 1, 10_000),
         send_timeout_seconds=float(_int(env, "WAZIFY_SEND_TIMEOUT_SECONDS", 20, 1, 600)),

@@ -49,6 +49,7 @@ class WebhookReceipt(Table, tablename="webhook_receipts"):
     attempts = Integer(default=0)
     received_at = Timestamptz(default=Now())
     processed_at = Timestamptz(null=True, default=None)
+    request_id = Text(null=True, default=None)
 
     webhook_receipts_state_check = Check(
         "state IN ('pending', 'processed', 'quarantined', 'ignored')"

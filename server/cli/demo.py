@@ -27,7 +27,6 @@ import uvicorn
 
 from wazify.app import create_app
 from wazify.cli.common import CliError, cli_runtime
-from wazify.cli.logs import configure_logging, logging_config
 from wazify.cli.serve import server_options
 from wazify.demo import script
 from wazify.demo.history import PAST
@@ -37,6 +36,7 @@ from wazify.embedded import EmbeddedError, resolve_settings
 from wazify.fakemeta import webhooks as meta
 from wazify.fakemeta.graph import run_fake_graph_in_thread
 from wazify.fakemeta.state import FakeGraphState, FakeProfile, Messaging
+from wazify.lib.logs import configure_logging, logging_config
 from wazify.lib.tasks import spawn
 from wazify.settings import load_settings
 
@@ -61,7 +61,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 def demo_command(args: argparse.Namespace) -> None:
     plain = load_settings()
-    configure_logging(plain.log_level)
+    configure_logging(plain.log_level, plain.log_format)
     host = args.host or plain.host
     port = args.port or plain.port
     public_url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"  # noqa: S104
@@ -143,7 +143,7 @@ async def _serve(settings, webhook_url: str, secret: str, quiet: bool) -> None:
         host=settings.host,
         port=settings.port,
         log_level="warning",
-        log_config=logging_config(settings.log_level),
+        log_config=logging_config(settings.log_level, settings.log_format),
         access_log=False,
         **server_options(settings),
     )

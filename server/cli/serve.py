@@ -25,9 +25,10 @@ from wazify.cli.common import (
     migrate,
     resolved_settings,
 )
-from wazify.cli.logs import configure_logging
 from wazify.db.migrate import MigrationRun, migration_modules
 from wazify.lib.gc_tuning import tune_garbage_collector
+from wazify.lib.logs import configure_logging
+from wazify.ops.exposition import shared_metrics_for
 from wazify.realtime.keepalive import ResumableWebSocketProtocol
 from wazify.settings import Settings, load_settings
 
@@ -129,7 +130,7 @@ def serve_command(args: argparse.Namespace) -> None:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     plain = load_settings()
     check_workers(plain, args.workers)
-    log_config = configure_logging(plain.log_level)
+    log_config = configure_logging(plain.log_level, plain.log_format)
     settings = resolved_settings()
     host = args.host or settings.host
     port = args.port or settings.port
@@ -141,6 +142,7 @@ def serve_command(args: argparse.Namespace) -> None:
         "port": port,
         "proxy_headers": True,
         "log_level": settings.log_level.lower(),
+        # uvicorn applies it in each worker process too: one format everywhere.
         "log_config": log_config,
         "access_log": False,
         **server_options(settings),
@@ -155,7 +157,8 @@ def serve_command(args: argparse.Namespace) -> None:
         os.environ["WAZIFY_TOKEN_KEYS"] = ",".join(settings.token_keys)
         factory = "wazify.app:create_app_from_environment"
         config = uvicorn.Config(factory, factory=True, workers=args.workers, **options)
-        Multiprocess(config, sockets=[sock]).run()
+        with shared_metrics_for(args.workers):  # one /metrics over all workers
+            Multiprocess(config, sockets=[sock]).run()
     except KeyboardInterrupt:
         pass  # Ctrl-C: uvicorn has shut down already
 

@@ -13,7 +13,7 @@ import asyncio
 import signal
 
 from wazify.cli.common import cli_runtime, resolved_settings
-from wazify.cli.logs import configure_logging
+from wazify.lib.logs import configure_logging
 from wazify.settings import Settings
 from wazify.workers.outbound import Outbound
 
@@ -41,7 +41,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
 
 def worker_command(args: argparse.Namespace) -> None:
     settings = resolved_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
 
     async def main() -> None:
         stop = asyncio.Event()

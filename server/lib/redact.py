@@ -6,7 +6,7 @@ handshake header, `Authorization: Bearer wz_...` and `Cookie: wazify_session=...
 included, and httpx logs every request's URL at INFO, the Graph API's `access_token` and
 `client_secret` query parameters included. A filter on the handlers (not on loggers) sees
 every record that is written, from any logger, propagated or not: `wazify serve` installs
-it on each handler it configures (wazify.cli.logs).
+it on each handler it configures (wazify.lib.logs).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ the task still gets its exception; the log line is in addition.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -22,9 +23,12 @@ T = TypeVar("T")
 _running: set[asyncio.Task[Any]] = set()
 
 
-def spawn(work: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
-    """Start `work` as a task named `name`, whose failure is logged when it happens."""
-    task = asyncio.get_running_loop().create_task(work, name=name)
+def spawn(
+    work: Coroutine[Any, Any, T], name: str, *, context: contextvars.Context | None = None
+) -> asyncio.Task[T]:
+    """Start `work` as a task named `name` (in `context`, else a copy of the current one),
+    whose failure is logged when it happens."""
+    task = asyncio.get_running_loop().create_task(work, name=name, context=context)
     _running.add(task)
     task.add_done_callback(_finished)
     return task

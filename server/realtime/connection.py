@@ -18,6 +18,7 @@ from typing import Any
 
 from wazify.auth.principal import Principal
 from wazify.lib.tasks import spawn
+from wazify.ops.metrics import SLOW_CLOSES
 from wazify.realtime.broker import LoggedEvent
 from wazify.realtime.protocol import CLOSE_SLOW_CONSUMER
 
@@ -48,6 +49,7 @@ class Connection:
     viewing: int | None = None
     active_since_check: bool = False
     closed: bool = False
+    sent: int = 0  # frames written (the hub folds them into the metrics)
     _queue: deque[Frame] = field(default_factory=deque)
     _buffer: list[tuple[LoggedEvent, Frame | None]] = field(default_factory=list)
     _wakeup: asyncio.Event = field(default_factory=asyncio.Event)
@@ -70,7 +72,7 @@ class Connection:
             return
         if self.replaying:
             if len(self._buffer) >= self.queue_limit:
-                self.close_later(CLOSE_SLOW_CONSUMER, "too far behind: resume from your last seq")
+                self._overflow()
                 return
             self._buffer.append((event, frame))
             return
@@ -110,10 +112,14 @@ class Connection:
         if self.closing:
             return
         if len(self._queue) >= self.queue_limit:
-            self.close_later(CLOSE_SLOW_CONSUMER, "too far behind: resume from your last seq")
+            self._overflow()
             return
         self._queue.append(frame)
         self._wakeup.set()
+
+    def _overflow(self) -> None:
+        SLOW_CLOSES["queue_full"].inc()
+        self.close_later(CLOSE_SLOW_CONSUMER, "too far behind: resume from your last seq")
 
     def close_later(self, code: int, reason: str) -> None:
         """Ask the writer to close after what is already queued (never silently)."""
@@ -131,6 +137,8 @@ class Connection:
         """The client stopped reading: its socket buffers are full and a send has waited
         too long. Drop what is queued (it resumes from its last applied seq), stop the
         writer and close with the resume code; the close reaches the client when it reads."""
+        if not self.closing:
+            SLOW_CLOSES["stalled"].inc()
         self.close_later(CLOSE_SLOW_CONSUMER, "not reading: resume from your last seq")
         self.closed = True
         if self.writer is not None:
@@ -153,6 +161,7 @@ class Connection:
                     self._sending_since = time.monotonic()
                     await self.send(self._queue.popleft())
                     self._sending_since = None
+                    self.sent += 1
                 if self._close is not None:
                     code, reason = self._close
                     self.closed = True

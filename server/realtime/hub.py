@@ -15,6 +15,7 @@ import logging
 from collections.abc import Sequence
 
 from wazify.lib.tasks import spawn
+from wazify.ops.metrics import FrameFolder, websockets_connected
 from wazify.realtime.broker import LoggedEvent
 from wazify.realtime.connection import Connection, text_frame
 from wazify.realtime.replay import fetch_events, workspace_heads
@@ -33,6 +34,8 @@ class Hub:
         self._filling: set[int] = set()
         self._starting: dict[int, asyncio.Future[None]] = {}  # head being read, per workspace
         self._tasks: set[asyncio.Task[None]] = set()
+        self._frames_of_gone = 0  # frames written by connections no longer registered
+        self._frames = FrameFolder()
 
     def attach(self) -> None:
         self.runtime.broker.add_handler(self.on_event)
@@ -55,6 +58,7 @@ class Hub:
         """
         workspace_id = connection.workspace_id
         self.connections.setdefault(workspace_id, set()).add(connection)
+        websockets_connected.inc()
         while workspace_id not in self._heads and connection in self.connections.get(
             workspace_id, ()
         ):
@@ -77,9 +81,11 @@ class Hub:
     def unregister(self, connection: Connection) -> None:
         workspace_id = connection.workspace_id
         members = self.connections.get(workspace_id)
-        if members is None:
+        if members is None or connection not in members:
             return
-        members.discard(connection)
+        members.remove(connection)
+        websockets_connected.dec()
+        self._frames_of_gone += connection.sent
         if not members:
             del self.connections[workspace_id]
             self._heads.pop(workspace_id, None)
@@ -158,6 +164,11 @@ class Hub:
         for connection in self.connections.get(workspace_id, ()):
             if connection.user_id != exclude_user and not connection.replaying:
                 connection.push(data)
+
+    def fold_metrics(self) -> None:
+        """Count the frames written since the last fold (each writer only adds to an int)."""
+        live = sum(connection.sent for connection in self.all_connections())
+        self._frames.fold(self._frames_of_gone + live)
 
     def all_connections(self) -> Sequence[Connection]:
         return [c for members in self.connections.values() for c in members]

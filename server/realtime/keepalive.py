@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
+from wazify.ops.metrics import SLOW_CLOSES
 from wazify.realtime.protocol import CLOSE_SLOW_CONSUMER
 
 NOT_READING = "not reading: resume from your last seq"
@@ -30,6 +31,7 @@ class ResumableWebSocketProtocol(WebSocketsSansIOProtocol):
         self.pending_ping_payload = None
         if self.close_sent or self.transport.is_closing():
             return
+        SLOW_CLOSES["not_reading"].inc()
         # The application sees the socket end now: its writer stops queueing frames that
         # the client would only have to skip when it resumes.
         self.queue.put_nowait(

@@ -200,8 +200,12 @@ class Realtime:
                 log.info("closing a socket that stopped reading (user %s)", connection.user_id)
                 connection.abandon_stalled()
 
+    def fold_metrics(self) -> None:
+        self.hub.fold_metrics()
+
     async def validate(self) -> None:
         self.drop_stalled()
+        self.fold_metrics()
         connections = self.hub.all_connections()
         if not connections:
             return

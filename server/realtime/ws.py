@@ -142,6 +142,7 @@ async def _catch_up(
         if connection.closing:  # revoked meanwhile: the writer closes with its code
             return False
         await socket.send_text(payload)
+        connection.sent += 1
     connection.finish_replay(head)
     connection.push(encode_frame(Ready(seq=head)))
     return True

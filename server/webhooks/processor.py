@@ -10,7 +10,9 @@ order the deliveries arrived; two may commit neighbouring batches in either orde
 promises no delivery order either; messages are ordered by their timestamps). A receipt
 whose content breaks processing is isolated and quarantined with the reason; a database
 fault (down, restarting, out of resources, a deadlock: lib/db_faults.py) leaves the batch
-or the receipt pending for the next round, never quarantined.
+or the receipt pending for the next round, never quarantined. Every log line of a batch's
+processing names its receipts and the requests that delivered them (`receipt_ids`,
+`request_ids`: wazify.lib.logs).
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from dataclasses import dataclass, field
 from wazify.actions.receipts import do_process_receipts
 from wazify.actions.uow import Actor, unit_of_work
 from wazify.lib.db_faults import is_database_fault
+from wazify.lib.logs import log_context
 from wazify.lib.tasks import spawn
+from wazify.ops.metrics import RECEIPTS_PROCESSED, RECEIPTS_QUARANTINED, receipt_lag_seconds
 from wazify.runtime import Runtime
 
 log = logging.getLogger("wazify.webhooks")
@@ -36,9 +40,15 @@ IDLE_POLL_SECONDS = 1.0
 STOP_GRACE_SECONDS = 10.0
 ACTOR = Actor.system("meta-webhook")
 
-CLAIM = """
-SELECT id, body FROM webhook_receipts WHERE state = 'pending'
+# The lag (commit of the receipt to its processing) is read with each row, for the metrics.
+COLUMNS = "id, body, request_id, extract(epoch FROM clock_timestamp() - received_at) AS lag"
+CLAIM = f"""
+SELECT {COLUMNS} FROM webhook_receipts WHERE state = 'pending'
 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+"""
+CLAIM_IDS = f"""
+SELECT {COLUMNS} FROM webhook_receipts WHERE id = ANY($1::bigint[])
+AND state = 'pending' FOR UPDATE SKIP LOCKED
 """
 
 
@@ -111,32 +121,35 @@ class WebhookProcessor:
                 self._wakes[number + 1].set()
 
     async def process_batch(self, receipt_ids: list[int] | None = None) -> int:
-        try:
-            return await self._apply(receipt_ids)
-        except Exception as error:
-            # Only the content may quarantine a receipt, never the database's state.
-            if is_database_fault(error):
-                log.warning("webhook batch deferred after a database fault: %r", error)
-                return 0
-            if receipt_ids is not None and len(receipt_ids) == 1:
-                await self._quarantine(receipt_ids[0], error)
-                return 1
-            log.warning("webhook batch failed (%s); isolating its receipts", error)
-            return await self._isolate()
+        with log_context() as context:  # _apply adds the claimed receipts
+            try:
+                return await self._apply(receipt_ids, context)
+            except Exception as error:
+                # Only the content may quarantine a receipt, never the database's state.
+                if is_database_fault(error):
+                    log.warning("webhook batch deferred after a database fault: %r", error)
+                    return 0
+                if receipt_ids is not None and len(receipt_ids) == 1:
+                    await self._quarantine(receipt_ids[0], error)
+                    return 1
+                log.warning("webhook batch failed (%s); isolating its receipts", error)
+        return await self._isolate()
 
-    async def _apply(self, receipt_ids: list[int] | None) -> int:
+    async def _apply(self, receipt_ids: list[int] | None, context: dict) -> int:
         async with unit_of_work(self.runtime, ACTOR) as uow:
             if receipt_ids is None:
                 rows = await uow.conn.fetch(CLAIM, self.batch_size)
             else:
-                rows = await uow.conn.fetch(
-                    "SELECT id, body FROM webhook_receipts WHERE id = ANY($1::bigint[])"
-                    " AND state = 'pending' FOR UPDATE SKIP LOCKED",
-                    receipt_ids,
-                )
+                rows = await uow.conn.fetch(CLAIM_IDS, receipt_ids)
             if not rows:
                 return 0
+            context["receipt_ids"] = [row["id"] for row in rows]
+            context["request_ids"] = [row["request_id"] for row in rows]
             outcome = await do_process_receipts(uow, [(row["id"], row["body"]) for row in rows])
+        log.debug("processed %d webhook receipts", len(rows))
+        RECEIPTS_PROCESSED.inc(len(rows))
+        for row in rows:
+            receipt_lag_seconds.observe(float(row["lag"]))
         if outcome.new_contact_ids:
             self.on_new_contacts()
         return len(rows)
@@ -152,6 +165,7 @@ class WebhookProcessor:
 
     async def _quarantine(self, receipt_id: int, error: Exception) -> None:
         log.error("webhook receipt %s quarantined: %s", receipt_id, error, exc_info=error)
+        RECEIPTS_QUARANTINED.inc()
         await self.runtime.engine.pool.execute(
             "UPDATE webhook_receipts SET state = 'quarantined', reason = $2,"
             " attempts = attempts + 1, processed_at = now() WHERE id = $1",

@@ -36,6 +36,7 @@ from wazify.lib.crypto import DecryptionError
 from wazify.lib.tasks import spawn
 from wazify.meta.graph_client import GraphClient
 from wazify.meta.send import Verdict, message_body, verdict
+from wazify.ops.metrics import timed_send
 from wazify.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -181,8 +182,9 @@ class SenderWorker:
         if time.monotonic() - claimed_at > self.send_timeout / 2 and not await self._renew(reply):
             return
         try:
-            result = await self.graph.send_message(
-                reply.ig_id, token, body, read_timeout=self.send_timeout
+            result = await timed_send(
+                "message",
+                self.graph.send_message(reply.ig_id, token, body, read_timeout=self.send_timeout),
             )
         except Exception as error:
             outcome = verdict(error)

@@ -22,6 +22,7 @@ from wazify.lib.errors import AppError, Conflict, Invalid, NotFound, TooManyRequ
 from wazify.lib.tasks import spawn
 from wazify.meta.graph_client import GraphClient
 from wazify.meta.send import sender_action_body, verdict
+from wazify.ops.metrics import timed_send
 from wazify.runtime import Runtime
 from wazify.views import ReactionView
 
@@ -78,7 +79,10 @@ class SenderActions:
         )
         await self.limiter.acquire(target["account_id"])
         body = sender_action_body(target["igsid"], action, payload)
-        await self.graph.send_message(target["ig_id"], token, body, read_timeout=self.send_timeout)
+        sending = self.graph.send_message(
+            target["ig_id"], token, body, read_timeout=self.send_timeout
+        )
+        await timed_send("action", sending)
 
     async def react(
         self,

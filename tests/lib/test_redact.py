@@ -13,7 +13,7 @@ import httpx
 import pytest
 from uvicorn.logging import AccessFormatter
 
-from wazify.cli.logs import logging_config
+from wazify.lib.logs import logging_config
 from wazify.lib.redact import RedactingFilter, redact
 
 API_TOKEN = "wz_" + "k" * 43
@@ -134,9 +134,15 @@ def test_tracebacks_are_masked() -> None:
 
 
 def test_every_configured_handler_redacts() -> None:
-    config = logging_config("DEBUG")
-    assert config["handlers"], config
-    for name, handler in config["handlers"].items():
-        assert handler["filters"] == ["redact"], name
-    assert config["filters"]["redact"]["()"] == "wazify.lib.redact.RedactingFilter"
-    assert config["root"]["handlers"] and config["loggers"]["uvicorn"]["handlers"]
+    for log_format in ("text", "json"):
+        config = logging_config("DEBUG", log_format)
+        assert config["handlers"], config
+        for name, handler in config["handlers"].items():
+            assert "redact" in handler["filters"], name
+        assert config["filters"]["redact"]["()"] == "wazify.lib.redact.RedactingFilter"
+        # uvicorn's loggers have no handler of their own: they reach the root's.
+        assert config["root"]["handlers"] == ["wazify"]
+        assert all(
+            logger.get("propagate", True) or not logger.get("handlers")
+            for logger in config["loggers"].values()
+        )

@@ -22,6 +22,7 @@ from tests.support.live import live_server
 from tests.support.world import Member
 from wazify.app import create_app
 from wazify.cli.serve import server_options
+from wazify.ops.metrics import SLOW_CLOSES
 from wazify.realtime import keepalive
 from wazify.realtime.keepalive import NOT_READING, ResumableWebSocketProtocol
 from wazify.realtime.protocol import CLOSE_SLOW_CONSUMER
@@ -142,9 +143,11 @@ async def test_a_client_that_stops_reading_is_closed_with_the_resume_code(
     assert isinstance(protocol, ResumableWebSocketProtocol)
     shrink_send_buffer(protocol)
     (connection,) = served.realtime.hub.all_connections()
+    closes_before = SLOW_CLOSES["not_reading"]._value.get()
     stream = await stream_until_forgotten(served, runtime, workspace_id)
     committed = stream.committed
     assert stream.writer_blocked
+    assert SLOW_CLOSES["not_reading"]._value.get() == closes_before + 1  # in /metrics
     # The server forgot it within one ping and its timeout (plus scheduling slack)...
     assert stream.forgotten_after < PING + PONG_TIMEOUT + 2.5
     assert connection.closed and connection.writer is not None
