@@ -23,6 +23,7 @@ from wazify.auth.principal import Principal
 from wazify.auth.sessions import NewSession
 from wazify.lib.errors import Invalid, TooManyRequests, Unauthorized
 from wazify.lib.passwords import (
+    HashingUnavailable,
     hash_password_async,
     needs_rehash,
     verify_against_dummy,
@@ -144,7 +145,10 @@ async def log_in(
 
     rehash = None
     if needs_rehash(user["password_hash"]):
-        rehash = await hash_password_async(password)
+        try:
+            rehash = await hash_password_async(password)
+        except HashingUnavailable:  # the old hash still works: upgrade at a later sign-in
+            log.warning("password rehash skipped: the password pool is busy")
     async with unit_of_work(runtime, actor) as uow:
         session = await do_login_succeeded(
             uow,

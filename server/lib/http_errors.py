@@ -14,7 +14,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from wazify.lib.errors import AppError, TooManyRequests
+from wazify.lib.errors import AppError, TooManyRequests, Unavailable
 
 log = logging.getLogger("wazify.http")
 
@@ -61,7 +61,7 @@ def _validation_details(exc: ValidationException) -> tuple[str, str | None]:
 
 def handle_app_error(_: Request, exc: AppError) -> Response:
     headers = {}
-    if isinstance(exc, TooManyRequests):
+    if isinstance(exc, TooManyRequests | Unavailable) and exc.retry_after is not None:
         headers["Retry-After"] = str(exc.retry_after)
     return Response(
         error_body(exc.code, exc.message, exc.field), status_code=exc.status, headers=headers
