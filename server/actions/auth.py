@@ -41,7 +41,7 @@ async def do_login_succeeded(
     new_password_hash: str | None = None,
 ) -> NewSession:
     """Start a fresh session (never reusing an id the client presented) and end the one
-    the browser held, if any; clear the account's failure budget."""
+    the browser held, if any; clear this address's failures on the account."""
     for previous in previous_session_hashes:
         await end_session(uow.conn, previous)
     if new_password_hash is not None:  # parameters upgraded since the hash was made
@@ -56,7 +56,7 @@ async def do_login_succeeded(
         client_addr=uow.actor.client_addr,
         user_agent=user_agent,
     )
-    await throttle.clear_account(uow.conn, email)
+    await throttle.record_success(uow.conn, email, uow.actor.client_addr)
     uow.audit("auth.login", workspace_id, "user", user_id, after={"via": "password"})
     return session
 
