@@ -129,22 +129,34 @@ def read_password(generate: bool) -> tuple[str, bool]:
 
 
 def user_create(args: argparse.Namespace) -> None:
+    """Unlike the API, the operator may add an account that already exists (in another
+    workspace) without its holder's acceptance: the output says so, and the account keeps
+    its own name and password."""
     check_role(args.role)
-    normalize_email(args.email)
+    email = normalize_email(args.email)
     password, generated = read_password(args.generate_password)
 
     async def work(runtime: Runtime) -> None:
         workspace_id = await workspace_id_for(runtime, args.workspace)
-        password_hash = await hash_password_async(password)
+        existing = await runtime.engine.pool.fetchval("SELECT 1 FROM users WHERE email = $1", email)
+        password_hash = None if existing else await hash_password_async(password)
         async with unit_of_work(runtime, CLI_ACTOR) as uow:
             member = await do_create_member(
                 uow,
                 workspace_id,
-                email=args.email,
+                email=email,
                 role=args.role,
                 name=args.name,
                 password_hash=password_hash,
+                existing="attach",
             )
+        if existing:
+            print(
+                f"{member.email} already had an account: added it to {args.workspace} as"
+                f" {member.role}; its name and password are unchanged (the password given"
+                " was not used)"
+            )
+            return
         print(f"created {member.email} as {member.role} in {args.workspace}")
         if generated:
             print(f"password (shown once): {password}")

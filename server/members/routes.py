@@ -4,15 +4,29 @@ from the principal: another workspace's member is a 404 like any absent one."""
 
 from __future__ import annotations
 
+import msgspec
 from litestar import Request, Router, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from wazify.actions.auth import do_accept_invitation, do_create_invitation
-from wazify.actions.members import do_create_member, do_deactivate_member, do_set_role
+from wazify.actions.members import (
+    AccountExists,
+    do_create_member,
+    do_deactivate_member,
+    do_set_role,
+)
 from wazify.actions.uow import Actor, unit_of_work
 from wazify.audit.pagination import DEFAULT_LIMIT, check_limit, decode_cursor, page
-from wazify.auth.guards import CSRF_EXEMPT, public, require_admin, require_member
+from wazify.auth.guards import (
+    CSRF_EXEMPT,
+    check_csrf,
+    optional_principal,
+    public,
+    require_admin,
+    require_member,
+)
+from wazify.auth.login import check_password
 from wazify.auth.principal import Principal, client_addr
 from wazify.auth.sessions import hash_secret
 from wazify.lib.errors import Invalid, NotFound
@@ -20,10 +34,15 @@ from wazify.lib.passwords import (
     WeakPassword,
     check_password_strength,
     hash_password_async,
-    verify_password_async,
 )
-from wazify.members.queries import get_member, list_members, pending_invitation
+from wazify.members.queries import (
+    get_member,
+    list_members,
+    pending_invitation,
+    workspace_view,
+)
 from wazify.members.schemas import (
+    AcceptedInvitation,
     AcceptInvitationRequest,
     CreateMemberRequest,
     CreateMemberResponse,
@@ -74,20 +93,27 @@ async def members_create(
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
 ) -> CreateMemberResponse:
-    actor = principal.actor(client_addr(request.scope))
+    """With a password, a new account is ready at once. An email that already has an
+    account (in another workspace, say) gets an invitation instead, as without a password:
+    its holder accepts with their own password or session, the password typed here is
+    dropped, and the answer tells nothing of that account (no name, no workspace)."""
+    password_hash = None
     if data.password is not None:
         password_hash = await _new_password_hash(data.password)
-        async with unit_of_work(runtime, actor) as uow:
-            member = await do_create_member(
-                uow,
-                principal.workspace_id,
-                email=data.email,
-                role=data.role,
-                name=data.name,
-                password_hash=password_hash,
-            )
-        return CreateMemberResponse(member=member)
-    async with unit_of_work(runtime, actor) as uow:
+    async with unit_of_work(runtime, principal.actor(client_addr(request.scope))) as uow:
+        if password_hash is not None:
+            try:
+                member = await do_create_member(
+                    uow,
+                    principal.workspace_id,
+                    email=data.email,
+                    role=data.role,
+                    name=data.name,
+                    password_hash=password_hash,
+                )
+                return CreateMemberResponse(member=member)
+            except AccountExists:
+                pass  # nothing was written: invite instead, in the same unit
         invitation, secret = await do_create_invitation(
             uow,
             principal.workspace_id,
@@ -96,7 +122,8 @@ async def members_create(
             created_by=principal.user_id,
         )
     # The secret rides in the fragment: browsers never send it to a server or a Referer.
-    url = f"{runtime.settings.public_url}/invite#token={secret}"
+    # A route of the web app (client/js/views/invite.js), which accepts it.
+    url = f"{runtime.settings.public_url}/#/invite/{secret}"
     return CreateMemberResponse(invitation=invitation, invite_url=url)
 
 
@@ -127,10 +154,13 @@ async def members_deactivate(
 @post("/invitations/accept", guards=[public], opt={CSRF_EXEMPT: True}, status_code=201)
 async def invitations_accept(
     request: Request, data: JSONBody[AcceptInvitationRequest], runtime: NamedDependency[Runtime]
-) -> MemberView:
-    """The invitation link's secret proves the right to join. An email that already has an
-    account must prove it with that account's password, or the link would let whoever
-    holds it take the account over."""
+) -> AcceptedInvitation:
+    """The link's secret proves the right to join, and for an email nobody holds yet that is
+    enough: a new password makes the account. An account someone holds joins only with
+    its holder's consent: its own password (throttled like sign-in) or a signed-in session
+    of that same person. Otherwise the inviter, who knows the link, could take it over or
+    pull it into their workspace. A session counts only with its CSRF header: otherwise a
+    page of the inviter's could make the person's browser accept behind their back."""
     invitation = await pending_invitation(runtime.engine.pool, hash_secret(data.token))
     if invitation is None:
         raise Invalid(
@@ -138,25 +168,52 @@ async def invitations_accept(
             field="token",
             code="invitation_invalid",
         )
+    addr = client_addr(request.scope)
+    actor = Actor(user_id=invitation["user_id"], label=invitation["email"], client_addr=addr)
+    principal = optional_principal(request.scope)
     password_hash: str | None = None
-    if invitation["password_hash"] is not None:
-        if not await verify_password_async(data.password, invitation["password_hash"]):
+    if not invitation["claimed"]:
+        proof = "new_account"
+        password_hash = await _new_password_hash(data.password or "")
+    elif (
+        principal is not None
+        and principal.via == "session"
+        and principal.user_id == invitation["user_id"]
+    ):
+        check_csrf(request.scope, principal)
+        proof, actor = "session", principal.actor(addr)
+    elif data.password is not None:
+        proof = "password"
+        if not await check_password(
+            runtime,
+            actor,
+            email=invitation["email"],
+            password=data.password,
+            password_hash=invitation["password_hash"],
+            user_id=invitation["user_id"],
+            failure_action="invitation.accept_failed",
+        ):
             raise Invalid(
                 "this email already has an account: enter that account's password",
                 field="password",
                 code="wrong_password",
             )
     else:
-        password_hash = await _new_password_hash(data.password)
-    actor = Actor(
-        user_id=invitation["user_id"],
-        label=invitation["email"],
-        client_addr=client_addr(request.scope),
-    )
-    async with unit_of_work(runtime, actor) as uow:
-        return await do_accept_invitation(
-            uow, invitation["id"], name=data.name.strip(), password_hash=password_hash
+        raise Invalid(
+            "this email already has an account: sign in to it, or enter its password",
+            field="password",
+            code="password_required",
         )
+    async with unit_of_work(runtime, actor) as uow:
+        member = await do_accept_invitation(
+            uow,
+            invitation["id"],
+            name=data.name.strip(),
+            password_hash=password_hash,
+            proof=proof,
+        )
+    workspace = await workspace_view(runtime.engine.pool, invitation["workspace_id"])
+    return AcceptedInvitation(**msgspec.structs.asdict(member), workspace=workspace)
 
 
 members_router = Router(
