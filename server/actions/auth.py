@@ -102,16 +102,32 @@ async def do_change_password(
 ) -> int:
     """Store the new hash and end every other session of the person, in every workspace
     (whoever else held one may be why the password is changing). Returns how many ended."""
+    ended = await _set_password(uow, user_id, password_hash, keep_session)
+    uow.audit(
+        "auth.password_changed", workspace_id, "user", user_id, after={"sessions_ended": ended}
+    )
+    return ended
+
+
+async def do_reset_password(
+    uow: UnitOfWork, workspace_id: int, user_id: int, password_hash: str
+) -> int:
+    """An operator sets a new password (the person forgot theirs, or it leaked): every
+    session of the person ends, in every workspace. Returns how many ended."""
+    ended = await _set_password(uow, user_id, password_hash, keep_session=None)
+    uow.audit("auth.password_reset", workspace_id, "user", user_id, after={"sessions_ended": ended})
+    return ended
+
+
+async def _set_password(
+    uow: UnitOfWork, user_id: int, password_hash: str, keep_session: str | None
+) -> int:
     await uow.conn.execute(
         "UPDATE users SET password_hash = $2, password_changed_at = now() WHERE id = $1",
         user_id,
         password_hash,
     )
-    ended = await end_other_sessions(uow.conn, user_id, keep_session)
-    uow.audit(
-        "auth.password_changed", workspace_id, "user", user_id, after={"sessions_ended": ended}
-    )
-    return ended
+    return await end_other_sessions(uow.conn, user_id, keep_session)
 
 
 async def do_create_token(
