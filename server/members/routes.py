@@ -4,6 +4,9 @@ from the principal: another workspace's member is a 404 like any absent one."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, Literal
+
 import msgspec
 from litestar import Request, Router, get, patch, post
 from litestar.di import NamedDependency
@@ -151,6 +154,49 @@ async def members_deactivate(
         return await do_deactivate_member(uow, principal.workspace_id, user_id)
 
 
+Proof = Literal["new_account", "password", "session"]
+
+
+async def _consent(
+    request: Request,
+    runtime: Runtime,
+    invitation: Mapping[str, Any],
+    data: AcceptInvitationRequest,
+) -> tuple[Proof, Actor, str | None]:
+    """How the person accepting proves the account is theirs, who acts, and the new
+    password's hash (for a new account only). Raises the 400 (or 403, 429) that explains
+    what is missing."""
+    addr = client_addr(request.scope)
+    actor = Actor(user_id=invitation["user_id"], label=invitation["email"], client_addr=addr)
+    if not invitation["claimed"]:
+        return "new_account", actor, await _new_password_hash(data.password or "")
+    principal = optional_principal(request.scope)
+    if principal and principal.via == "session" and principal.user_id == invitation["user_id"]:
+        check_csrf(request.scope, principal)
+        return "session", principal.actor(addr), None
+    if data.password is None:
+        raise Invalid(
+            "this email already has an account: sign in to it, or enter its password",
+            field="password",
+            code="password_required",
+        )
+    if not await check_password(
+        runtime,
+        actor,
+        email=invitation["email"],
+        password=data.password,
+        password_hash=invitation["password_hash"],
+        user_id=invitation["user_id"],
+        failure_action="invitation.accept_failed",
+    ):
+        raise Invalid(
+            "this email already has an account: enter that account's password",
+            field="password",
+            code="wrong_password",
+        )
+    return "password", actor, None
+
+
 @post("/invitations/accept", guards=[public], opt={CSRF_EXEMPT: True}, status_code=201)
 async def invitations_accept(
     request: Request, data: JSONBody[AcceptInvitationRequest], runtime: NamedDependency[Runtime]
@@ -168,42 +214,7 @@ async def invitations_accept(
             field="token",
             code="invitation_invalid",
         )
-    addr = client_addr(request.scope)
-    actor = Actor(user_id=invitation["user_id"], label=invitation["email"], client_addr=addr)
-    principal = optional_principal(request.scope)
-    password_hash: str | None = None
-    if not invitation["claimed"]:
-        proof = "new_account"
-        password_hash = await _new_password_hash(data.password or "")
-    elif (
-        principal is not None
-        and principal.via == "session"
-        and principal.user_id == invitation["user_id"]
-    ):
-        check_csrf(request.scope, principal)
-        proof, actor = "session", principal.actor(addr)
-    elif data.password is not None:
-        proof = "password"
-        if not await check_password(
-            runtime,
-            actor,
-            email=invitation["email"],
-            password=data.password,
-            password_hash=invitation["password_hash"],
-            user_id=invitation["user_id"],
-            failure_action="invitation.accept_failed",
-        ):
-            raise Invalid(
-                "this email already has an account: enter that account's password",
-                field="password",
-                code="wrong_password",
-            )
-    else:
-        raise Invalid(
-            "this email already has an account: sign in to it, or enter its password",
-            field="password",
-            code="password_required",
-        )
+    proof, actor, password_hash = await _consent(request, runtime, invitation, data)
     async with unit_of_work(runtime, actor) as uow:
         member = await do_accept_invitation(
             uow,
