@@ -258,14 +258,15 @@ async def test_sixteen_simultaneous_sign_ins_all_answer(client, world) -> None:
         async with make_client(app, addr=f"203.0.113.{number + 1}") as someone:
             return (await login(someone, email, password)).status_code
 
+    bound = passwords.HASH_DEADLINE_SECONDS + 15  # about 3 s on an idle 2-CPU machine
     started = time.perf_counter()
-    async with asyncio.timeout(30):
+    async with asyncio.timeout(bound):
         statuses = await asyncio.gather(
             *(attempt(n, email, password) for n, (email, password, _) in enumerate(attempts))
         )
 
     assert statuses == [expected for _, _, expected in attempts]
-    assert time.perf_counter() - started < 30
+    assert time.perf_counter() - started < bound
     assert (await login(client, people[0])).status_code == 200
 
 
