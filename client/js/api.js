@@ -67,6 +67,9 @@ export function createApi({ fetch = globalThis.fetch.bind(globalThis), base = ""
     me: () => request("GET", "/api/v1/me", undefined, { quiet401: true }),
     login: (email, password, workspace) => request("POST", "/api/v1/auth/login", { email, password, ...(workspace ? { workspace } : {}) }, { quiet401: true }),
     logout: () => request("POST", "/api/v1/auth/logout", undefined, { quiet401: true }),
+    changePassword: (current, next) => request("POST", "/api/v1/me/password", { current_password: current, new_password: next }),
+    // {token, password?, name?}: without a password, the signed-in session accepts.
+    acceptInvitation: (body) => request("POST", "/api/v1/invitations/accept", body, { quiet401: true }),
     bootstrap: () => request("GET", "/api/v1/bootstrap"),
     // Conversations
     conversations: (params) => request("GET", "/api/v1/conversations" + query(params)),

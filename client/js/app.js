@@ -1,5 +1,6 @@
 // The app: signs in, loads the snapshot, runs the live stream into the store, routes
-// (#/inbox, #/c/<id>, #/team, #/admin/<tab>) and renders the views from the store.
+// (#/inbox, #/c/<id>, #/team, #/admin/<tab>, #/account) and renders the views from the
+// store. An invitation link (#/invite/<secret>) is answered before anything else.
 
 import { createActions } from "./actions.js";
 import { createApi } from "./api.js";
@@ -8,10 +9,12 @@ import { notifyIfMine, updateTitle } from "./notify.js";
 import { installShortcuts } from "./shortcuts.js";
 import { LiveSocket } from "./socket.js";
 import * as S from "./store.js";
+import { createAccountView } from "./views/account.js";
 import { createAdminView } from "./views/admin.js";
 import { presenceDot } from "./views/avatar.js";
 import { createConversationView } from "./views/conversation.js";
 import { createInbox } from "./views/inbox.js";
+import { createInvite } from "./views/invite.js";
 import { createLogin } from "./views/login.js";
 import { createTeamView } from "./views/team.js";
 
@@ -24,20 +27,48 @@ let ui = null;
 api.onUnauthorized(() => signedOut(true));
 
 async function start() {
+  const me = await api.me().catch(() => null);
+  const token = inviteToken();
+  if (token) return showInvite(token, me);
   try {
-    const me = await api.me();
-    await enter(me);
+    if (me) return await enter(me);
   } catch {
-    showLogin(false);
+    // fall through to the sign-in
   }
+  showLogin(false);
 }
 
-function showLogin(expired) {
+function inviteToken() {
+  return location.hash.match(/^#\/invite\/([A-Za-z0-9_-]+)$/)?.[1] || null;
+}
+
+// options: {notice, email, workspace} to prefill after joining a workspace.
+function showLogin(expired, options = {}) {
   ui?.destroy();
   ui = null;
   replace(root, createLogin({
     expired,
+    ...options,
     onSubmit: async (email, password, workspace) => enter(await api.login(email, password, workspace)),
+  }));
+}
+
+function showInvite(token, me) {
+  live?.stop();
+  live = null;
+  ui?.destroy();
+  ui = null;
+  if (me) api.setCsrf(me.csrf_token); // a signed-in acceptance is a cookie request
+  replace(root, createInvite({
+    api, token, me,
+    onJoined: (joined) => {
+      history.replaceState(null, "", "#/inbox"); // the used secret leaves the address bar
+      showLogin(false, {
+        notice: `You joined ${joined.workspace.name}. Sign in to it to start.`,
+        email: joined.email,
+        workspace: joined.workspace.slug,
+      });
+    },
   }));
 }
 
@@ -96,7 +127,8 @@ function createShell(me) {
   const notifyButton = h("button", { type: "button", class: "link", onclick: askNotifications }, "Notify me");
   const top = h("header", { class: "topbar" },
     h("a", { class: "brand", href: "#/inbox" }, "Wazify"), nav,
-    h("div", { class: "me" }, mePresence, h("span", { class: "me-name" }, me.user.name || me.user.email),
+    h("div", { class: "me" }, mePresence,
+      h("a", { class: "me-name", href: "#/account", "data-route": "account", title: "Your account and password" }, me.user.name || me.user.email),
       h("span", { class: "muted" }, ` · ${me.workspace.name}`), notifyButton,
       h("button", { type: "button", class: "link", onclick: logout }, "Sign out")));
   const main = h("main", { id: "main" });
@@ -113,6 +145,7 @@ function createShell(me) {
   const conversation = createConversationView(ctx);
   const team = createTeamView(ctx);
   const admin = createAdminView(ctx);
+  const account = createAccountView(ctx);
   const split = h("div", { class: "split" }, inbox.el, h("div", { class: "pane", id: "pane" }, conversation.el));
   const placeholder = h("div", { class: "placeholder" }, h("p", {}, "Select a conversation."), h("p", { class: "muted" }, "Shortcuts: J / K next and previous, A assign to me, E resolve, / search."));
   let page = "inbox";
@@ -189,6 +222,9 @@ function createShell(me) {
       else if (next === "admin") {
         replace(main, admin.el);
         admin.show(param);
+      } else if (next === "account") {
+        replace(main, account.el);
+        account.show();
       }
       const now = next === "conversation" ? param : null;
       if (now !== previous) live?.send({ type: "viewing", conversation_id: now });
@@ -254,11 +290,14 @@ async function logout() {
 }
 
 function route() {
+  const token = inviteToken();
+  if (token) return api.me().catch(() => null).then((me) => showInvite(token, me));
   if (!ui) return;
   const parts = location.hash.replace(/^#\/?/, "").split("/");
   if (parts[0] === "c" && /^\d+$/.test(parts[1] || "")) ui.show("conversation", Number(parts[1]));
   else if (parts[0] === "team") ui.show("team");
   else if (parts[0] === "admin") ui.show("admin", parts[1] || "members");
+  else if (parts[0] === "account") ui.show("account");
   else ui.show("inbox");
 }
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import Literal
 
 import msgspec
 
-from wazify.actions.members import do_create_member, normalize_email
+from wazify.actions.members import AccountExists, do_create_member, normalize_email
 from wazify.actions.uow import UnitOfWork
 from wazify.auth import throttle
 from wazify.auth.sessions import (
@@ -41,7 +42,7 @@ async def do_login_succeeded(
     new_password_hash: str | None = None,
 ) -> NewSession:
     """Start a fresh session (never reusing an id the client presented) and end the one
-    the browser held, if any; clear the account's failure budget."""
+    the browser held, if any; clear this address's failures on the account."""
     for previous in previous_session_hashes:
         await end_session(uow.conn, previous)
     if new_password_hash is not None:  # parameters upgraded since the hash was made
@@ -56,7 +57,7 @@ async def do_login_succeeded(
         client_addr=uow.actor.client_addr,
         user_agent=user_agent,
     )
-    await throttle.clear_account(uow.conn, email)
+    await throttle.record_success(uow.conn, email, uow.actor.client_addr)
     uow.audit("auth.login", workspace_id, "user", user_id, after={"via": "password"})
     return session
 
@@ -101,16 +102,32 @@ async def do_change_password(
 ) -> int:
     """Store the new hash and end every other session of the person, in every workspace
     (whoever else held one may be why the password is changing). Returns how many ended."""
+    ended = await _set_password(uow, user_id, password_hash, keep_session)
+    uow.audit(
+        "auth.password_changed", workspace_id, "user", user_id, after={"sessions_ended": ended}
+    )
+    return ended
+
+
+async def do_reset_password(
+    uow: UnitOfWork, workspace_id: int, user_id: int, password_hash: str
+) -> int:
+    """An operator sets a new password (the person forgot theirs, or it leaked): every
+    session of the person ends, in every workspace. Returns how many ended."""
+    ended = await _set_password(uow, user_id, password_hash, keep_session=None)
+    uow.audit("auth.password_reset", workspace_id, "user", user_id, after={"sessions_ended": ended})
+    return ended
+
+
+async def _set_password(
+    uow: UnitOfWork, user_id: int, password_hash: str, keep_session: str | None
+) -> int:
     await uow.conn.execute(
         "UPDATE users SET password_hash = $2, password_changed_at = now() WHERE id = $1",
         user_id,
         password_hash,
     )
-    ended = await end_other_sessions(uow.conn, user_id, keep_session)
-    uow.audit(
-        "auth.password_changed", workspace_id, "user", user_id, after={"sessions_ended": ended}
-    )
-    return ended
+    return await end_other_sessions(uow.conn, user_id, keep_session)
 
 
 async def do_create_token(
@@ -189,11 +206,35 @@ async def do_create_invitation(
     ), secret
 
 
+async def _attachable(uow: UnitOfWork, email: str) -> Literal["refuse", "attach"]:
+    """For an acceptance that proves nothing but the link: an account may be attached (and
+    given the new password) only if nobody holds it yet, checked under lock. One that
+    appeared since the route looked is refused (AccountExists), never joined silently."""
+    claimed = await uow.conn.fetchval(
+        "SELECT u.password_hash IS NOT NULL"
+        " OR EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id)"
+        " FROM users u WHERE u.email = $1 FOR UPDATE",
+        email,
+    )
+    if claimed is None:
+        return "refuse"
+    if claimed:
+        raise AccountExists(f"{email} already has an account", field="email")
+    return "attach"
+
+
 async def do_accept_invitation(
-    uow: UnitOfWork, invitation_id: int, *, name: str, password_hash: str | None
+    uow: UnitOfWork,
+    invitation_id: int,
+    *,
+    name: str,
+    password_hash: str | None,
+    proof: Literal["new_account", "password", "session"],
 ) -> MemberView:
-    """Turn a pending invitation into a membership. `password_hash` is None when the email
-    already has an account whose password the caller verified (it stays theirs)."""
+    """Turn a pending invitation into a membership. The caller has checked who accepts
+    (`proof`, audited): a new account with `password_hash`, or the existing account's
+    holder by its password or its signed-in session (`password_hash` None: the account,
+    its name and its password stay as they are)."""
     row = await uow.conn.fetchrow(
         "SELECT id, workspace_id, email, role FROM invitations"
         " WHERE id = $1 AND accepted_at IS NULL AND expires_at > now() FOR UPDATE",
@@ -213,9 +254,10 @@ async def do_accept_invitation(
         role=row["role"],
         name=name,
         password_hash=password_hash,
+        existing=await _attachable(uow, row["email"]) if proof == "new_account" else "attach",
     )
     if password_hash is not None:
-        # An account made earlier without a password (e.g. by the CLI) gets this one.
+        # An account made earlier without a password and in no workspace gets this one.
         await uow.conn.execute(
             "UPDATE users SET password_hash = $2, password_changed_at = now()"
             " WHERE id = $1 AND password_hash IS NULL",
@@ -228,6 +270,6 @@ async def do_accept_invitation(
         workspace_id,
         "invitation",
         row["id"],
-        after={"user_id": member.user_id, "role": row["role"]},
+        after={"user_id": member.user_id, "role": row["role"], "proof": proof},
     )
     return member

@@ -3,6 +3,8 @@ public view everyone in the workspace sees) and writes an audit entry."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import asyncpg
 
 from wazify.actions.uow import UnitOfWork
@@ -46,6 +48,11 @@ async def _emit_member(uow: UnitOfWork, workspace_id: int, user_id: int) -> Memb
     return member
 
 
+class AccountExists(Conflict):
+    """The email already has an account (perhaps in another workspace): it joins this one
+    only when its holder accepts an invitation."""
+
+
 async def do_create_member(
     uow: UnitOfWork,
     workspace_id: int,
@@ -54,20 +61,30 @@ async def do_create_member(
     role: str,
     name: str = "",
     password_hash: str | None = None,
+    existing: Literal["refuse", "attach"] = "refuse",
 ) -> MemberView:
-    """Add a member; the user account is created unless the email already has one (a person
-    may belong to several workspaces; their existing password stays theirs)."""
+    """Add a member with a new account. An email that already has one raises AccountExists,
+    and nothing is written: an admin of one workspace must not be able to pull another
+    workspace's member (and their password) in with a role of their choosing.
+
+    `existing="attach"` adds the existing account as it is (its name and password stay its
+    own) once its holder has agreed (an accepted invitation) or an operator decides (the
+    CLI)."""
     email, role = normalize_email(email), check_role(role)
-    user_id = await uow.conn.fetchval("SELECT id FROM users WHERE email = $1", email)
+    # ON CONFLICT rather than look-then-insert: two requests for one new email cannot both
+    # create it, and a conflict aborts nothing in the unit's transaction.
+    user_id = await uow.conn.fetchval(
+        "INSERT INTO users (email, name, password_hash, password_changed_at)"
+        " VALUES ($1, $2, $3, CASE WHEN $3::text IS NULL THEN NULL ELSE now() END)"
+        " ON CONFLICT (email) DO NOTHING RETURNING id",
+        email,
+        name,
+        password_hash,
+    )
     if user_id is None:
-        user_id = await uow.conn.fetchval(
-            "INSERT INTO users (email, name, password_hash, password_changed_at)"
-            " VALUES ($1, $2, $3, CASE WHEN $3::text IS NULL THEN NULL ELSE now() END)"
-            " RETURNING id",
-            email,
-            name,
-            password_hash,
-        )
+        if existing == "refuse":
+            raise AccountExists(f"{email} already has an account", field="email")
+        user_id = await uow.conn.fetchval("SELECT id FROM users WHERE email = $1", email)
     try:
         async with uow.conn.transaction():
             await uow.conn.execute(

@@ -12,6 +12,7 @@ can send the person back to sign in without losing what they were typing.
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -19,14 +20,18 @@ from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard, Scope
 
-from wazify.auth.principal import PRINCIPAL_KEY, PROBLEM_KEY, Principal
+from wazify.auth.principal import PRINCIPAL_KEY, PROBLEM_KEY, Principal, header
 from wazify.lib.errors import Forbidden, Unauthorized
 
-# Handlers with this opt key skip the CSRF check: they authenticate nobody by cookie
-# (sign-in, accepting an invitation), so there is no session to ride.
+# Handlers with this opt key skip the middleware's CSRF check: they authenticate nobody by
+# cookie (sign-in, accepting an invitation), so there is no session to ride. One that may
+# rely on the session after all (an invitation accepted by a signed-in person) calls
+# `check_csrf` itself on that path.
 CSRF_EXEMPT = "csrf_exempt"
 # Routes that never look at a principal (Meta's webhook): the middleware skips them.
 SKIP_AUTH = "skip_auth"
+CSRF_HEADER = "X-CSRF-Token"
+_CSRF_HEADER_BYTES = CSRF_HEADER.lower().encode()
 
 
 def principal_from_scope(scope: Scope) -> Principal:
@@ -43,6 +48,19 @@ def principal_from_scope(scope: Scope) -> Principal:
     if problem == "invalid_token":
         raise Unauthorized("the API token is unknown or revoked", code="invalid_token")
     raise Unauthorized("sign in, or send an API token as `Authorization: Bearer ...`")
+
+
+def check_csrf(scope: Scope, principal: Principal) -> None:
+    """Double submit: a cookie-authenticated unsafe request carries its session's token in
+    the X-CSRF-Token header (a cookie rides along on its own; a header only comes from our
+    own pages' scripts)."""
+    sent = header(scope, _CSRF_HEADER_BYTES) or ""
+    expected = principal.csrf_token or ""
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise Forbidden(
+            f"missing or wrong {CSRF_HEADER} header (use the csrf_token from /api/v1/me)",
+            code="csrf_failed",
+        )
 
 
 def optional_principal(scope: Scope) -> Principal | None:

@@ -4,6 +4,10 @@ Kept out of the route so the route stays thin, and out of actions because it ver
 passwords (slow, off the event loop) before any transaction opens: the unit of work only
 records the outcome.
 
+Every sign-in goes through the throttle first (auth/throttle.py: 429 for an address that
+has spent its budget, a bounded delay for an account under attack), and every password
+check has a deadline (lib/passwords.py: 503 with Retry-After rather than a hang).
+
 A wrong email and a wrong password must be indistinguishable: same status, same body, and
 the same work (an unknown email is verified against a dummy hash, costing what a real
 verification costs). An inactive membership or a workspace the person is not in answers
@@ -12,6 +16,7 @@ the same too.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -23,6 +28,7 @@ from wazify.auth.principal import Principal
 from wazify.auth.sessions import NewSession
 from wazify.lib.errors import Invalid, TooManyRequests, Unauthorized
 from wazify.lib.passwords import (
+    HashingUnavailable,
     hash_password_async,
     needs_rehash,
     verify_against_dummy,
@@ -75,6 +81,7 @@ async def _fail(
     user_id: int | None = None,
     workspace_ids: list[int | None] | None = None,
     count: bool = True,
+    action: str = "auth.login_failed",
 ) -> None:
     async with unit_of_work(runtime, actor) as uow:
         await do_login_failed(
@@ -84,10 +91,50 @@ async def _fail(
             user_id=user_id,
             workspace_ids=workspace_ids or [None],
             count=count,
+            action=action,
         )
     # The address and the reason help an operator (fail2ban, a glance at the logs); the
     # typed email does not go to the log: people type passwords into the wrong field.
-    log.info("sign-in refused (%s) from %s", reason, actor.client_addr or "unknown address")
+    what = "sign-in" if action == "auth.login_failed" else action
+    log.info("%s refused (%s) from %s", what, reason, actor.client_addr or "unknown address")
+
+
+async def check_password(
+    runtime: Runtime,
+    actor: Actor,
+    *,
+    email: str,
+    password: str,
+    password_hash: str | None,
+    user_id: int,
+    failure_action: str,
+    workspace_ids: list[int | None] | None = None,
+) -> bool:
+    """Check a known account's password outside sign-in (changing it, accepting an
+    invitation with it) under the same throttle and audit as sign-in: a spent address gets
+    the 429, a failure is counted and audited as `failure_action` in the account's
+    workspaces (or `workspace_ids`). True when the password is right."""
+    if workspace_ids is None:
+        workspace_ids = [m.workspace_id for m in await _memberships(runtime, user_id)]
+    fail = functools.partial(
+        _fail,
+        runtime,
+        actor,
+        email=email,
+        user_id=user_id,
+        workspace_ids=workspace_ids,
+        action=failure_action,
+    )
+    try:
+        await throttle.admit(runtime.engine.pool, email, actor.client_addr)
+    except TooManyRequests:
+        await fail(reason="throttled", count=False)
+        raise
+    if password_hash and await verify_password_async(password, password_hash):
+        await throttle.record_success(runtime.engine.pool, email, actor.client_addr)
+        return True
+    await fail(reason="wrong_password")
+    return False
 
 
 async def log_in(
@@ -105,7 +152,7 @@ async def log_in(
     # passwords into the wrong field, and audit rows must never hold one.
     anonymous = Actor(user_id=None, label=_shown(typed) or "anonymous", client_addr=client_addr)
     try:
-        await throttle.check(runtime.engine.pool, typed, client_addr)
+        await throttle.admit(runtime.engine.pool, typed, client_addr)
     except TooManyRequests:
         await _fail(runtime, anonymous, email=typed, reason="throttled", count=False)
         raise
@@ -144,7 +191,10 @@ async def log_in(
 
     rehash = None
     if needs_rehash(user["password_hash"]):
-        rehash = await hash_password_async(password)
+        try:
+            rehash = await hash_password_async(password)
+        except HashingUnavailable:  # the old hash still works: upgrade at a later sign-in
+            log.warning("password rehash skipped: the password pool is busy")
     async with unit_of_work(runtime, actor) as uow:
         session = await do_login_succeeded(
             uow,

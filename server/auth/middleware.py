@@ -16,23 +16,19 @@ websockets a close with 1013 (try again later), never the 401/403 that ends a se
 
 from __future__ import annotations
 
-import hmac
 from typing import TYPE_CHECKING
 
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 
-from wazify.auth.guards import CSRF_EXEMPT, SKIP_AUTH
-from wazify.auth.principal import PRINCIPAL_KEY, PROBLEM_KEY, header, resolve_principal
+from wazify.auth.guards import CSRF_EXEMPT, SKIP_AUTH, check_csrf
+from wazify.auth.principal import PRINCIPAL_KEY, PROBLEM_KEY, resolve_principal
 from wazify.lib.db_faults import is_database_fault
-from wazify.lib.errors import Forbidden
 from wazify.realtime.protocol import CLOSE_TRY_AGAIN
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Receive, Scope, Send
 
-CSRF_HEADER = "X-CSRF-Token"
-_CSRF_HEADER_BYTES = CSRF_HEADER.lower().encode()
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 TRY_AGAIN_REASON = "the database is unavailable, try again shortly"
 
@@ -64,13 +60,7 @@ class AuthMiddleware(ASGIMiddleware):
             and scope["method"] not in SAFE_METHODS
             and not scope["route_handler"].opt.get(CSRF_EXEMPT)
         ):
-            sent = header(scope, _CSRF_HEADER_BYTES) or ""
-            expected = principal.csrf_token or ""
-            if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
-                raise Forbidden(
-                    f"missing or wrong {CSRF_HEADER} header (use the csrf_token from /api/v1/me)",
-                    code="csrf_failed",
-                )
+            check_csrf(scope, principal)
         await next_app(scope, receive, send)
 
 

@@ -11,13 +11,11 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from wazify.actions.auth import (
     do_change_password,
     do_create_token,
-    do_login_failed,
     do_logout,
     do_revoke_token,
 )
 from wazify.actions.uow import unit_of_work
 from wazify.audit.pagination import DEFAULT_LIMIT, check_limit, decode_cursor, page
-from wazify.auth import throttle
 from wazify.auth.guards import (
     CSRF_EXEMPT,
     optional_principal,
@@ -25,7 +23,7 @@ from wazify.auth.guards import (
     require_member,
     require_session,
 )
-from wazify.auth.login import log_in
+from wazify.auth.login import check_password, log_in
 from wazify.auth.principal import Principal, client_addr, cookies, header
 from wazify.auth.schemas import (
     ChangePasswordRequest,
@@ -45,7 +43,6 @@ from wazify.lib.passwords import (
     WeakPassword,
     check_password_strength,
     hash_password_async,
-    verify_password_async,
 )
 from wazify.runtime import Runtime
 
@@ -122,21 +119,21 @@ async def change_password(
         check_password_strength(data.new_password)
     except WeakPassword as error:
         raise Invalid(str(error), field="new_password", code="weak_password") from None
-    # Guessing the current password through this route spends the same budget as sign-in.
-    await throttle.check(runtime.engine.pool, principal.email, addr)
     current = await runtime.engine.pool.fetchval(
         "SELECT password_hash FROM users WHERE id = $1", principal.user_id
     )
-    if not current or not await verify_password_async(data.current_password, current):
-        async with unit_of_work(runtime, principal.actor(addr)) as uow:
-            await do_login_failed(
-                uow,
-                email=principal.email,
-                reason="wrong_password",
-                action="auth.password_change_failed",
-                user_id=principal.user_id,
-                workspace_ids=[principal.workspace_id],
-            )
+    # Guessing the current password through this route spends the same budget as sign-in.
+    right = await check_password(
+        runtime,
+        principal.actor(addr),
+        email=principal.email,
+        password=data.current_password,
+        password_hash=current,
+        user_id=principal.user_id,
+        failure_action="auth.password_change_failed",
+        workspace_ids=[principal.workspace_id],
+    )
+    if not right:
         raise Invalid(
             "the current password is wrong", field="current_password", code="wrong_password"
         )

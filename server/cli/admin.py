@@ -7,6 +7,7 @@ import getpass
 import secrets
 import sys
 
+from wazify.actions.auth import do_reset_password
 from wazify.actions.members import (
     check_role,
     do_create_member,
@@ -43,10 +44,16 @@ def register(verbs: argparse._SubParsersAction) -> None:
     _member_args(create)
     create.add_argument("--role", required=True, help=ROLE_HELP)
     create.add_argument("--name", default="", help="the person's display name")
-    create.add_argument(
-        "--generate-password", action="store_true", help="generate a password and print it once"
-    )
+    _password_args(create)
     create.set_defaults(run=user_create)
+    reset = uverbs.add_parser(
+        "reset-password",
+        help="give a member a new password and end all their sessions; the password is read"
+        " as for `user create`",
+    )
+    _member_args(reset)
+    _password_args(reset)
+    reset.set_defaults(run=user_reset_password)
     listing = uverbs.add_parser("list", help="list a workspace's members")
     listing.add_argument("--workspace", required=True, metavar="SLUG")
     listing.set_defaults(run=user_list)
@@ -59,6 +66,12 @@ def register(verbs: argparse._SubParsersAction) -> None:
     )
     _member_args(deactivate)
     deactivate.set_defaults(run=user_deactivate)
+
+
+def _password_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--generate-password", action="store_true", help="generate a password and print it once"
+    )
 
 
 def _member_args(parser: argparse.ArgumentParser) -> None:
@@ -129,23 +142,54 @@ def read_password(generate: bool) -> tuple[str, bool]:
 
 
 def user_create(args: argparse.Namespace) -> None:
+    """Unlike the API, the operator may add an account that already exists (in another
+    workspace) without its holder's acceptance: the output says so, and the account keeps
+    its own name and password."""
     check_role(args.role)
-    normalize_email(args.email)
+    email = normalize_email(args.email)
     password, generated = read_password(args.generate_password)
 
     async def work(runtime: Runtime) -> None:
         workspace_id = await workspace_id_for(runtime, args.workspace)
-        password_hash = await hash_password_async(password)
+        existing = await runtime.engine.pool.fetchval("SELECT 1 FROM users WHERE email = $1", email)
+        password_hash = None if existing else await hash_password_async(password)
         async with unit_of_work(runtime, CLI_ACTOR) as uow:
             member = await do_create_member(
                 uow,
                 workspace_id,
-                email=args.email,
+                email=email,
                 role=args.role,
                 name=args.name,
                 password_hash=password_hash,
+                existing="attach",
             )
+        if existing:
+            print(
+                f"{member.email} already had an account: added it to {args.workspace} as"
+                f" {member.role}; its name and password are unchanged (the password given"
+                " was not used)"
+            )
+            return
         print(f"created {member.email} as {member.role} in {args.workspace}")
+        if generated:
+            print(f"password (shown once): {password}")
+
+    run_with_runtime(work)
+
+
+def user_reset_password(args: argparse.Namespace) -> None:
+    """For a person who forgot their password (or whose password leaked): it is replaced
+    and every session of theirs ends, in every workspace. Audited in this workspace."""
+    password, generated = read_password(args.generate_password)
+
+    async def work(runtime: Runtime) -> None:
+        workspace_id = await workspace_id_for(runtime, args.workspace)
+        user_id = await user_id_for(runtime, workspace_id, args.email)
+        password_hash = await hash_password_async(password)
+        async with unit_of_work(runtime, CLI_ACTOR) as uow:
+            ended = await do_reset_password(uow, workspace_id, user_id, password_hash)
+        email = normalize_email(args.email)
+        print(f"new password set for {email}; {ended} session(s) ended")
         if generated:
             print(f"password (shown once): {password}")
 

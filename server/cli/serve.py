@@ -91,7 +91,8 @@ async def prepare(settings: Settings) -> None:
             f"  Log in at {settings.public_url}\n"
             f"  email:    {first.email}\n"
             f"  password: {first.password}\n"
-            "This password is shown only once; change it after logging in.\n",
+            "This password is shown only once; change it after logging in (click your name\n"
+            "at the top right).\n",
             flush=True,
         )
 

@@ -62,5 +62,18 @@ class TooManyRequests(AppError):
 
 
 class Unavailable(AppError):
+    """Try again later; `retry_after` (seconds) becomes the Retry-After header when known."""
+
     status = 503
     code = "unavailable"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        retry_after: int | None = None,
+    ):
+        super().__init__(message, field=field, code=code)
+        self.retry_after = retry_after

@@ -15,7 +15,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from wazify.lib.db_faults import is_database_fault
-from wazify.lib.errors import AppError, TooManyRequests
+from wazify.lib.errors import AppError, TooManyRequests, Unavailable
 
 log = logging.getLogger("wazify.http")
 
@@ -62,7 +62,7 @@ def _validation_details(exc: ValidationException) -> tuple[str, str | None]:
 
 def handle_app_error(_: Request, exc: AppError) -> Response:
     headers = {}
-    if isinstance(exc, TooManyRequests):
+    if isinstance(exc, TooManyRequests | Unavailable) and exc.retry_after is not None:
         headers["Retry-After"] = str(exc.retry_after)
     return Response(
         error_body(exc.code, exc.message, exc.field), status_code=exc.status, headers=headers

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import asyncpg
 
+from wazify.auth.schemas import WorkspaceView
 from wazify.views import MemberView
 
 _COLUMNS = "u.id AS user_id, u.name, u.email, m.role, m.active, m.created_at, m.id AS membership_id"
@@ -49,11 +50,19 @@ def _view(row: asyncpg.Record) -> MemberView:
 
 
 async def pending_invitation(pool: asyncpg.Pool, token_hash: str) -> asyncpg.Record | None:
-    """A usable invitation (not accepted, not expired) with whether its email has an
-    account, and that account's password hash (None: no account or no password yet)."""
+    """A usable invitation (not accepted, not expired) and the account its email already
+    has, if any: `user_id`, `password_hash`, and `claimed` (someone holds it: it has a
+    password or a workspace; false when there is no account)."""
     return await pool.fetchrow(
-        "SELECT i.id, i.workspace_id, i.email, u.id AS user_id, u.password_hash"
+        "SELECT i.id, i.workspace_id, i.email, u.id AS user_id, u.password_hash,"
+        " u.password_hash IS NOT NULL"
+        " OR EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id) AS claimed"
         " FROM invitations i LEFT JOIN users u ON u.email = i.email"
         " WHERE i.token_hash = $1 AND i.accepted_at IS NULL AND i.expires_at > now()",
         token_hash,
     )
+
+
+async def workspace_view(pool: asyncpg.Pool, workspace_id: int) -> WorkspaceView:
+    row = await pool.fetchrow("SELECT id, slug, name FROM workspaces WHERE id = $1", workspace_id)
+    return WorkspaceView(id=row["id"], slug=row["slug"], name=row["name"])

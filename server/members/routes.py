@@ -4,15 +4,32 @@ from the principal: another workspace's member is a 404 like any absent one."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import msgspec
 from litestar import Request, Router, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from wazify.actions.auth import do_accept_invitation, do_create_invitation
-from wazify.actions.members import do_create_member, do_deactivate_member, do_set_role
+from wazify.actions.members import (
+    AccountExists,
+    do_create_member,
+    do_deactivate_member,
+    do_set_role,
+)
 from wazify.actions.uow import Actor, unit_of_work
 from wazify.audit.pagination import DEFAULT_LIMIT, check_limit, decode_cursor, page
-from wazify.auth.guards import CSRF_EXEMPT, public, require_admin, require_member
+from wazify.auth.guards import (
+    CSRF_EXEMPT,
+    check_csrf,
+    optional_principal,
+    public,
+    require_admin,
+    require_member,
+)
+from wazify.auth.login import check_password
 from wazify.auth.principal import Principal, client_addr
 from wazify.auth.sessions import hash_secret
 from wazify.lib.errors import Invalid, NotFound
@@ -21,10 +38,15 @@ from wazify.lib.passwords import (
     WeakPassword,
     check_password_strength,
     hash_password_async,
-    verify_password_async,
 )
-from wazify.members.queries import get_member, list_members, pending_invitation
+from wazify.members.queries import (
+    get_member,
+    list_members,
+    pending_invitation,
+    workspace_view,
+)
 from wazify.members.schemas import (
+    AcceptedInvitation,
     AcceptInvitationRequest,
     CreateMemberRequest,
     CreateMemberResponse,
@@ -77,20 +99,27 @@ async def members_create(
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
 ) -> CreateMemberResponse:
-    actor = principal.actor(client_addr(request.scope))
+    """With a password, a new account is ready at once. An email that already has an
+    account (in another workspace, say) gets an invitation instead, as without a password:
+    its holder accepts with their own password or session, the password typed here is
+    dropped, and the answer tells nothing of that account (no name, no workspace)."""
+    password_hash = None
     if data.password is not None:
         password_hash = await _new_password_hash(data.password)
-        async with unit_of_work(runtime, actor) as uow:
-            member = await do_create_member(
-                uow,
-                principal.workspace_id,
-                email=data.email,
-                role=data.role,
-                name=data.name,
-                password_hash=password_hash,
-            )
-        return CreateMemberResponse(member=member)
-    async with unit_of_work(runtime, actor) as uow:
+    async with unit_of_work(runtime, principal.actor(client_addr(request.scope))) as uow:
+        if password_hash is not None:
+            try:
+                member = await do_create_member(
+                    uow,
+                    principal.workspace_id,
+                    email=data.email,
+                    role=data.role,
+                    name=data.name,
+                    password_hash=password_hash,
+                )
+                return CreateMemberResponse(member=member)
+            except AccountExists:
+                pass  # nothing was written: invite instead, in the same unit
         invitation, secret = await do_create_invitation(
             uow,
             principal.workspace_id,
@@ -99,7 +128,8 @@ async def members_create(
             created_by=principal.user_id,
         )
     # The secret rides in the fragment: browsers never send it to a server or a Referer.
-    url = f"{runtime.settings.public_url}/invite#token={secret}"
+    # A route of the web app (client/js/views/invite.js), which accepts it.
+    url = f"{runtime.settings.public_url}/#/invite/{secret}"
     return CreateMemberResponse(invitation=invitation, invite_url=url)
 
 
@@ -127,13 +157,59 @@ async def members_deactivate(
         return await do_deactivate_member(uow, principal.workspace_id, user_id)
 
 
+Proof = Literal["new_account", "password", "session"]
+
+
+async def _consent(
+    request: Request,
+    runtime: Runtime,
+    invitation: Mapping[str, Any],
+    data: AcceptInvitationRequest,
+) -> tuple[Proof, Actor, str | None]:
+    """How the person accepting proves the account is theirs, who acts, and the new
+    password's hash (for a new account only). Raises the 400 (or 403, 429) that explains
+    what is missing."""
+    addr = client_addr(request.scope)
+    actor = Actor(user_id=invitation["user_id"], label=invitation["email"], client_addr=addr)
+    if not invitation["claimed"]:
+        return "new_account", actor, await _new_password_hash(data.password or "")
+    principal = optional_principal(request.scope)
+    if principal and principal.via == "session" and principal.user_id == invitation["user_id"]:
+        check_csrf(request.scope, principal)
+        return "session", principal.actor(addr), None
+    if data.password is None:
+        raise Invalid(
+            "this email already has an account: sign in to it, or enter its password",
+            field="password",
+            code="password_required",
+        )
+    if not await check_password(
+        runtime,
+        actor,
+        email=invitation["email"],
+        password=data.password,
+        password_hash=invitation["password_hash"],
+        user_id=invitation["user_id"],
+        failure_action="invitation.accept_failed",
+    ):
+        raise Invalid(
+            "this email already has an account: enter that account's password",
+            field="password",
+            code="wrong_password",
+        )
+    return "password", actor, None
+
+
 @post("/invitations/accept", guards=[public], opt={CSRF_EXEMPT: True}, status_code=201)
 async def invitations_accept(
     request: Request, data: JSONBody[AcceptInvitationRequest], runtime: NamedDependency[Runtime]
-) -> MemberView:
-    """The invitation link's secret proves the right to join. An email that already has an
-    account must prove it with that account's password, or the link would let whoever
-    holds it take the account over."""
+) -> AcceptedInvitation:
+    """The link's secret proves the right to join, and for an email nobody holds yet that is
+    enough: a new password makes the account. An account someone holds joins only with
+    its holder's consent: its own password (throttled like sign-in) or a signed-in session
+    of that same person. Otherwise the inviter, who knows the link, could take it over or
+    pull it into their workspace. A session counts only with its CSRF header: otherwise a
+    page of the inviter's could make the person's browser accept behind their back."""
     invitation = await pending_invitation(runtime.engine.pool, hash_secret(data.token))
     if invitation is None:
         raise Invalid(
@@ -141,25 +217,17 @@ async def invitations_accept(
             field="token",
             code="invitation_invalid",
         )
-    password_hash: str | None = None
-    if invitation["password_hash"] is not None:
-        if not await verify_password_async(data.password, invitation["password_hash"]):
-            raise Invalid(
-                "this email already has an account: enter that account's password",
-                field="password",
-                code="wrong_password",
-            )
-    else:
-        password_hash = await _new_password_hash(data.password)
-    actor = Actor(
-        user_id=invitation["user_id"],
-        label=invitation["email"],
-        client_addr=client_addr(request.scope),
-    )
+    proof, actor, password_hash = await _consent(request, runtime, invitation, data)
     async with unit_of_work(runtime, actor) as uow:
-        return await do_accept_invitation(
-            uow, invitation["id"], name=data.name.strip(), password_hash=password_hash
+        member = await do_accept_invitation(
+            uow,
+            invitation["id"],
+            name=data.name.strip(),
+            password_hash=password_hash,
+            proof=proof,
         )
+    workspace = await workspace_view(runtime.engine.pool, invitation["workspace_id"])
+    return AcceptedInvitation(**msgspec.structs.asdict(member), workspace=workspace)
 
 
 members_router = Router(

@@ -7,6 +7,7 @@ from typing import Annotated
 import msgspec
 
 from wazify.actions.auth import InvitationView
+from wazify.auth.schemas import WorkspaceView
 from wazify.lib.passwords import MAX_PASSWORD_LENGTH
 from wazify.views import MemberView, Role
 
@@ -19,8 +20,9 @@ class Body(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class CreateMemberRequest(Body, kw_only=True):
-    """With `password`: the account is ready at once (for an email that has no account
-    yet; an existing account keeps its own password). Without: a one-time invitation link."""
+    """With `password`: the account is ready at once, for an email that has no account yet.
+    Without, or for an email that already has an account: a one-time invitation link, which
+    the holder of an existing account accepts with their own password or session."""
 
     email: Annotated[str, msgspec.Meta(max_length=320)]
     role: Role
@@ -35,8 +37,15 @@ class SetRoleRequest(Body, kw_only=True):
 class AcceptInvitationRequest(Body, kw_only=True):
     token: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     name: Name = ""
-    # A new password for a new account; the existing password for an existing one.
-    password: Password
+    # A new password for a new account; the account's own password for an existing one,
+    # or nothing when a signed-in session of that account accepts.
+    password: Password | None = None
+
+
+class AcceptedInvitation(MemberView, kw_only=True):
+    """The new member (as the team sees it) and the workspace joined, to sign in to it."""
+
+    workspace: WorkspaceView
 
 
 class CreateMemberResponse(msgspec.Struct, kw_only=True):

@@ -58,6 +58,13 @@ async def login(
     return await client.post("/api/v1/auth/login", json=body)
 
 
+def invite_secret(response: httpx.Response) -> str:
+    """The secret of the invitation link a POST /api/v1/members answered with."""
+    url = response.json()["invite_url"]
+    assert "/#/invite/" in url, url
+    return url.rsplit("/", 1)[1]
+
+
 async def audit_rows(db, action: str | None = None) -> list[dict]:
     rows = await db.fetch(
         "SELECT workspace_id, actor_id, actor_label, action, target_type, target_id,"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
-from tests.auth.conftest import CLIENT_ADDR, PASSWORD, login
+from tests.auth.conftest import CLIENT_ADDR, PASSWORD, invite_secret, login
 
 
 async def all_entries(client, member, query: str = "") -> list[dict]:
@@ -42,7 +42,7 @@ async def test_every_audited_action_writes_an_entry(client, world) -> None:
     invited = await client.post(
         "/api/v1/members", json={"email": "i@example.com", "role": "agent"}, headers=headers
     )
-    secret = invited.json()["invite_url"].split("#token=")[1]
+    secret = invite_secret(invited)
     await client.post("/api/v1/invitations/accept", json={"token": secret, "password": PASSWORD})
     await client.patch(f"/api/v1/members/{user_id}", json={"role": "supervisor"}, headers=headers)
     await client.post(f"/api/v1/members/{user_id}/deactivate", headers=headers)

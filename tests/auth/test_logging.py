@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from tests.auth.conftest import PASSWORD, login
+from tests.auth.conftest import PASSWORD, invite_secret, login
 
 WRONG = "a wrong but plausible password"
 NEW = "the replacement passphrase"
@@ -70,7 +70,7 @@ async def run_flow(client, world) -> list[str]:
     invited = await client.post(
         "/api/v1/members", json={"email": "ivy@example.com", "role": "agent"}, headers=headers
     )
-    link = invited.json()["invite_url"].split("#token=")[1]
+    link = invite_secret(invited)
     secrets.append(link)
     accepted = await client.post(
         "/api/v1/invitations/accept", json={"token": link, "password": INVITEE}

@@ -3,8 +3,11 @@ Retry-After, a new session id at every sign-in, logout, request-body errors."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
+import threading
+import time
 from datetime import timedelta
 
 import msgspec
@@ -19,12 +22,15 @@ from tests.auth.conftest import (
     make_client,
     running,
 )
+from tests.lib.test_passwords import OLD_PARAMETERS_BY_CRYPTOGRAPHY
 from wazify.actions.members import do_deactivate_member
 from wazify.actions.uow import unit_of_work
 from wazify.app import create_app
 from wazify.auth import login as login_module
 from wazify.auth.login import INVALID_CREDENTIALS
 from wazify.auth.sessions import SECURE_SESSION_COOKIE, SESSION_COOKIE
+from wazify.lib import passwords
+from wazify.lib.passwords import needs_rehash, verify_password
 
 BAD_CREDENTIALS = {"error": {"code": "invalid_credentials", "message": INVALID_CREDENTIALS}}
 
@@ -180,13 +186,14 @@ async def test_a_person_in_several_workspaces_names_one(client, world) -> None:
 
 
 @pytest.mark.parametrize("email", ["alice@example.com", "nobody@example.com"])
-async def test_five_failures_lock_the_account_for_fifteen_minutes(client, world, db, email):
+async def test_five_failures_stop_that_address_on_that_account(client, world, db, email):
     workspace_id = await world.workspace("acme")
     await world.member(workspace_id, "alice@example.com", session=False)
     for _ in range(5):
         assert (await login(client, email, "not the right password")).status_code == 401
 
-    # Locked even with the right password; an unknown email behaves exactly the same.
+    # This address is stopped on this account, even with the right password; an unknown
+    # email behaves exactly the same.
     locked = await login(client, email, PASSWORD)
 
     assert locked.status_code == 429
@@ -200,11 +207,9 @@ async def test_five_failures_lock_the_account_for_fifteen_minutes(client, world,
     reasons = [row["after"] for row in await audit_rows(db, "auth.login_failed")]
     assert reasons[-1] == f'{{"email": "{email}", "reason": "throttled"}}'
     assert len(reasons) == 6
-    # Another account from another address is not affected.
-    other = make_client(client._transport.app, addr="203.0.113.9")
-    async with other:
-        await world.member(workspace_id, "carol@example.com", session=False)
-        assert (await login(other, "carol@example.com")).status_code == 200
+    # The same address may still sign in to another account.
+    await world.member(workspace_id, "carol@example.com", session=False)
+    assert (await login(client, "carol@example.com")).status_code == 200
 
 
 async def test_twenty_failures_from_one_address_lock_it(client, world, db) -> None:
@@ -227,7 +232,7 @@ async def test_twenty_failures_from_one_address_lock_it(client, world, db) -> No
         assert (await login(other, "alice@example.com")).status_code == 200
 
 
-async def test_a_success_clears_the_account_budget(client, world) -> None:
+async def test_a_success_clears_its_own_address_budget(client, world) -> None:
     workspace_id = await world.workspace("acme")
     await world.member(workspace_id, "alice@example.com", session=False)
     for _ in range(4):
@@ -235,6 +240,81 @@ async def test_a_success_clears_the_account_budget(client, world) -> None:
     assert (await login(client, "alice@example.com")).status_code == 200
     for _ in range(4):
         await login(client, "alice@example.com", "not the right password")
+    assert (await login(client, "alice@example.com")).status_code == 200
+
+
+async def test_sixteen_simultaneous_sign_ins_all_answer(client, world) -> None:
+    """Two at once used to hang every sign-in (cryptography's Argon2id, lib/passwords.py)."""
+    workspace_id = await world.workspace("acme")
+    people = [f"p{n}@example.com" for n in range(6)]
+    for email in people:
+        await world.member(workspace_id, email, session=False)
+    attempts = [(email, PASSWORD, 200) for email in people]
+    attempts += [(email, "not the right password", 401) for email in people[:5]]
+    attempts += [(f"nobody{n}@example.com", PASSWORD, 401) for n in range(5)]
+    app = client._transport.app
+
+    async def attempt(number: int, email: str, password: str) -> int:
+        async with make_client(app, addr=f"203.0.113.{number + 1}") as someone:
+            return (await login(someone, email, password)).status_code
+
+    bound = passwords.HASH_DEADLINE_SECONDS + 15  # about 3 s on an idle 2-CPU machine
+    started = time.perf_counter()
+    async with asyncio.timeout(bound):
+        statuses = await asyncio.gather(
+            *(attempt(n, email, password) for n, (email, password, _) in enumerate(attempts))
+        )
+
+    assert statuses == [expected for _, _, expected in attempts]
+    assert time.perf_counter() - started < bound
+    assert (await login(client, people[0])).status_code == 200
+
+
+async def test_a_stuck_password_check_answers_503_not_a_hang(client, world, monkeypatch):
+    workspace_id = await world.workspace("acme")
+    await world.member(workspace_id, "alice@example.com", session=False)
+    release = threading.Event()
+
+    def stuck(password: str, encoded: str) -> bool:  # as cryptography's Argon2id hung
+        release.wait(30)
+        return False
+
+    monkeypatch.setattr(passwords, "verify_password", stuck)
+    monkeypatch.setattr(passwords, "HASH_DEADLINE_SECONDS", 0.3)
+    try:
+        async with asyncio.timeout(10):
+            known = await login(client, "alice@example.com")
+            unknown = await login(client, "nobody@example.com")
+    finally:
+        release.set()
+
+    for response in (known, unknown):
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "5"
+        assert response.json() == {
+            "error": {
+                "code": "busy",
+                "message": "checking passwords is taking too long; try again in a few seconds",
+            }
+        }
+    monkeypatch.undo()
+    assert (await login(client, "alice@example.com")).status_code == 200
+
+
+async def test_a_hash_with_old_parameters_is_upgraded_at_sign_in(client, world, db) -> None:
+    workspace_id = await world.workspace("acme")
+    alice = await world.member(workspace_id, "alice@example.com", session=False)
+    await db.execute(
+        "UPDATE users SET password_hash = $2 WHERE id = $1",
+        alice.user_id,
+        OLD_PARAMETERS_BY_CRYPTOGRAPHY,
+    )
+
+    assert (await login(client, "alice@example.com")).status_code == 200
+
+    stored = await db.fetchval("SELECT password_hash FROM users WHERE id = $1", alice.user_id)
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert not needs_rehash(stored) and verify_password(PASSWORD, stored)
     assert (await login(client, "alice@example.com")).status_code == 200
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 from litestar.routes import HTTPRoute
 
-from tests.auth.conftest import PASSWORD, Member, World
+from tests.auth.conftest import PASSWORD, Member, World, invite_secret
 from wazify.audit.routes import audit_router
 from wazify.auth.routes import auth_router
 from wazify.members.routes import members_router
@@ -143,7 +143,7 @@ async def build_scene(client, world: World) -> Scene:
         members=members,
         target=target,
         tokens=tokens,
-        invitation=invited.json()["invite_url"].split("#token=")[1],
+        invitation=invite_secret(invited),
         entry=entries.json()["items"][0]["id"],
     )
 

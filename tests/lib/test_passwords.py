@@ -1,13 +1,16 @@
 """Tests for wazify.lib.passwords (Argon2id hashing)."""
 
 import asyncio
+import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 
 from wazify.lib import passwords
 from wazify.lib.passwords import (
     MIN_PASSWORD_LENGTH,
+    HashingUnavailable,
     WeakPassword,
     check_password_strength,
     hash_password,
@@ -19,6 +22,16 @@ from wazify.lib.passwords import (
 )
 
 PASSWORD = "correct horse battery staple"
+# Made by `cryptography` (50.0.2) before the switch to argon2-cffi, with today's parameters
+# and with older, weaker ones: stored hashes like these must keep verifying.
+BY_CRYPTOGRAPHY = (
+    "$argon2id$v=19$m=65536,t=3,p=4$FlAcBwLj0UoN4+Ra9yQ3sg"
+    "$qHN8C4MmV48pOpHd0/RY9ktfRtgiGSCr0/xynoS5dgk"
+)
+OLD_PARAMETERS_BY_CRYPTOGRAPHY = (
+    "$argon2id$v=19$m=19456,t=2,p=1$rbNrqYvImSpmIuX54rSptQ"
+    "$w3zOddbYF2F322iI54Hh8jKCPHf6wMXj5blKeqMv6gE"
+)
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +117,67 @@ async def test_verify_against_dummy() -> None:
     await verify_against_dummy(PASSWORD)
     elapsed = time.perf_counter() - start
     assert elapsed > 0.01
+
+
+def test_hashes_stored_by_cryptography_still_verify() -> None:
+    assert verify_password(PASSWORD, BY_CRYPTOGRAPHY) is True
+    assert verify_password(PASSWORD + "!", BY_CRYPTOGRAPHY) is False
+    assert needs_rehash(BY_CRYPTOGRAPHY) is False
+    assert verify_password(PASSWORD, OLD_PARAMETERS_BY_CRYPTOGRAPHY) is True
+    assert needs_rehash(OLD_PARAMETERS_BY_CRYPTOGRAPHY) is True
+
+
+async def test_concurrent_verifications_all_finish(encoded: str) -> None:
+    # With cryptography 50.0.2, two of these at once never returned.
+    checks = [verify_password_async(PASSWORD, encoded) for _ in range(8)]
+    checks += [verify_against_dummy(PASSWORD) for _ in range(8)]
+    async with asyncio.timeout(passwords.HASH_DEADLINE_SECONDS + 15):
+        results = await asyncio.gather(*checks)
+    assert results == [True] * 8 + [False] * 8
+
+
+@pytest.fixture
+def stuck_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Every verification hangs (as cryptography's did) until the event is set."""
+    release = threading.Event()
+
+    def hang(password: str, encoded: str) -> bool:
+        release.wait(30)
+        return False
+
+    monkeypatch.setattr(passwords, "verify_password", hang)
+    monkeypatch.setattr(passwords, "HASH_DEADLINE_SECONDS", 0.3)
+    try:
+        yield release
+    finally:
+        release.set()
+
+
+async def test_a_stuck_pool_answers_unavailable_instead_of_hanging(
+    stuck_hashing: threading.Event, encoded: str
+) -> None:
+    burst = passwords._MAX_PENDING + 5
+    started = time.perf_counter()
+    results = await asyncio.gather(
+        *(verify_password_async(PASSWORD, encoded) for _ in range(burst)), return_exceptions=True
+    )
+    elapsed = time.perf_counter() - started
+    # Every call answered within the deadline (0.3 s here) plus scheduling slack, as a 503.
+    assert elapsed < 2
+    assert all(isinstance(r, HashingUnavailable) for r in results), results
+    assert {(r.status, r.retry_after) for r in results} == {(503, 5)}
+    messages = [str(r) for r in results]
+    # Beyond the pending bound: refused at once rather than queued.
+    assert messages.count("too many sign-ins at once; try again in a few seconds") == 5
+    # The stuck jobs still hold their threads; the queued ones were dropped at the deadline.
+    assert passwords._pending == passwords._MAX_CONCURRENT_HASHES
+    with pytest.raises(HashingUnavailable, match="taking too long"):
+        await verify_password_async(PASSWORD, encoded)
+    stuck_hashing.set()
+    async with asyncio.timeout(10):
+        while passwords._pending:
+            await asyncio.sleep(0.02)
+    assert await verify_against_dummy(PASSWORD) is False
 
 
 def test_unknown_module_attribute() -> None:

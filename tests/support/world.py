@@ -58,6 +58,8 @@ class World:
                 role=role,
                 name=email.split("@")[0],
                 password_hash=self.password_hash,
+                # A test may put one person in several workspaces, as the operator may.
+                existing="attach",
             )
         member = Member(view.user_id, view.email, role, workspace_id)
         if session:

@@ -50,7 +50,10 @@ export function createAdminView(ctx) {
       if (data.password) bodyData.password = data.password;
       try {
         const created = await ctx.api.createMember(bodyData);
-        if (created.invite_url) replace(result, "Send this one-time link to them: ", h("code", {}, created.invite_url));
+        // With a password, an email that already has an account on this server gets an
+        // invitation all the same: its holder joins with their own password or session.
+        const existing = created.invite_url && bodyData.password ? "This email already has an account on this server, so the password you typed was not used: they join with their own. " : "";
+        if (created.invite_url) replace(result, existing, "Send this one-time link to them: ", h("code", {}, created.invite_url));
         else { toast(`${data.email} added`); members(); }
       } catch (error) {
         replace(result, h("span", { class: "error" }, error.message));
@@ -60,7 +63,7 @@ export function createAdminView(ctx) {
     h("label", {}, "Email ", h("input", { name: "email", type: "email", required: true, autocomplete: "off" })),
     h("label", {}, "Name ", h("input", { name: "name" })),
     h("label", {}, "Role ", h("select", { name: "role" }, ROLES.map((r) => h("option", { value: r }, r)))),
-    h("label", {}, "Password (leave empty to get an invitation link) ", h("input", { name: "password", type: "password", autocomplete: "new-password" })),
+    h("label", {}, "Password for a new account (leave empty to get an invitation link) ", h("input", { name: "password", type: "password", autocomplete: "new-password" })),
     h("button", { type: "submit", class: "primary" }, "Add"), result);
     return form;
   }

@@ -4,14 +4,16 @@
 import { h } from "../dom.js";
 
 // onSubmit(email, password, workspace) -> Promise (throws ApiError)
-export function createLogin({ expired, onSubmit }) {
+// notice, email, workspace: after joining a workspace, say so and fill in what is known.
+export function createLogin({ expired, onSubmit, notice, email, workspace }) {
   const error = h("p", { class: "error", role: "alert", id: "login-error" });
-  const workspaceField = h("label", { hidden: true }, "Workspace ", h("input", { name: "workspace", autocomplete: "organization" }));
+  const workspaceField = h("label", { hidden: !workspace }, "Workspace ", h("input", { name: "workspace", autocomplete: "organization", value: workspace }));
   const form = h("form", { class: "login card", "aria-labelledby": "login-title", onsubmit: submit },
     h("h1", { id: "login-title" }, "Sign in to Wazify"),
     expired ? h("p", { class: "notice" }, "Your session ended. Sign in again: your drafts are kept.") : null,
-    h("label", {}, "Email ", h("input", { name: "email", type: "email", required: true, autocomplete: "username", autofocus: true })),
-    h("label", {}, "Password ", h("input", { name: "password", type: "password", required: true, autocomplete: "current-password" })),
+    notice ? h("p", { class: "notice", role: "status" }, notice) : null,
+    h("label", {}, "Email ", h("input", { name: "email", type: "email", required: true, autocomplete: "username", autofocus: !email, value: email })),
+    h("label", {}, "Password ", h("input", { name: "password", type: "password", required: true, autocomplete: "current-password", autofocus: Boolean(email) })),
     workspaceField, error,
     h("button", { type: "submit", class: "primary" }, "Sign in"));
 
