@@ -129,3 +129,22 @@ async def test_the_api_reference_is_ours_and_self_contained(client: httpx.AsyncC
     # Litestar's CDN-backed pages are gone.
     for gone in ("/schema/swagger", "/schema/redoc", "/schema/elements", "/schema/rapidoc"):
         assert (await client.get(gone)).status_code == 404, gone
+
+
+HTML_SINKS = re.compile(r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write")
+
+
+def test_the_client_never_turns_strings_into_html() -> None:
+    """Customer text, names and URLs reach the page as text nodes (textContent) or checked
+    attributes, never parsed as HTML: an HTML sink anywhere in the app is a script hole
+    the CSP would be the only thing left to close."""
+    from wazify.app import client_folder
+
+    offenders = [
+        f"{path.relative_to(client_folder())}:{number}"
+        for path in client_folder().rglob("*.js")
+        if "tests" not in path.parts
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if HTML_SINKS.search(line)
+    ]
+    assert offenders == []
