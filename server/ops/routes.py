@@ -12,6 +12,7 @@ import asyncio
 import hmac
 
 from litestar import Request, Response, get
+from litestar.di import NamedDependency
 
 from wazify.auth.guards import SKIP_AUTH
 from wazify.lib.errors import NotFound
@@ -35,7 +36,9 @@ def _authorized(request: Request, token: str) -> bool:
 
 
 @get(METRICS_PATH, include_in_schema=False, opt={SKIP_AUTH: True})
-async def metrics(request: Request, runtime: Runtime, realtime: Realtime) -> Response:
+async def metrics(
+    request: Request, runtime: NamedDependency[Runtime], realtime: NamedDependency[Realtime]
+) -> Response:
     token = runtime.settings.metrics_token
     if not token:
         raise NotFound(f"no such path: {METRICS_PATH} (set WAZIFY_METRICS_TOKEN to serve it)")
