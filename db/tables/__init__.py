@@ -21,6 +21,7 @@ from wazify.db.tables.inbox import (
     ReadPosition,
 )
 from wazify.db.tables.log import AuditEntry, Event, Installation, WebhookReceipt
+from wazify.db.tables.privacy import ContentScrub, DataDeletionRequest, DeletionJob
 
 ALL_TABLES = (
     Workspace,
@@ -43,6 +44,9 @@ ALL_TABLES = (
     WebhookReceipt,
     OAuthState,
     Installation,
+    DeletionJob,
+    DataDeletionRequest,
+    ContentScrub,
 )
 
 __all__ = [table.__name__ for table in ALL_TABLES] + ["ALL_TABLES"]
