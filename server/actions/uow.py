@@ -29,6 +29,7 @@ import asyncpg
 import msgspec
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 
+from wazify.db.tables import Workspace
 from wazify.realtime.broker import LoggedEvent
 from wazify.realtime.events import EVERYONE, Audience, EventBase, encode_event
 from wazify.runtime import Runtime
@@ -173,6 +174,11 @@ def _json_or_none(value: Any) -> str | None:
     return None if value is None else msgspec.json.encode(value).decode()
 
 
+def bound_engine() -> PostgresEngine:
+    """The engine Piccolo's table classes run their queries on."""
+    return Workspace._meta.db  # type: ignore[return-value]
+
+
 class _JoinedTransaction(PostgresTransaction):
     """Piccolo's view of a unit's transaction. Piccolo runs a query on the connection of the
     engine's current transaction when there is one; this one is begun, committed and rolled
@@ -196,16 +202,21 @@ async def unit_of_work(runtime: Runtime, actor: Actor) -> AsyncIterator[UnitOfWo
     # returns its connection.
     async with runtime.engine.pool.acquire() as connection, connection.transaction():
         uow = UnitOfWork(runtime=runtime, actor=actor, conn=connection)
-        engine = runtime.engine
         token = _current.set(uow)
-        piccolo_token = engine.current_transaction.set(_JoinedTransaction(engine, connection))
+        # The tables' engine is the runtime's, except where a process opened a second
+        # runtime (tests, the CLI): a query inside the unit joins it either way.
+        joined = [
+            (engine, engine.current_transaction.set(_JoinedTransaction(engine, connection)))
+            for engine in {runtime.engine, bound_engine()} - {None}
+        ]
         try:
             yield uow
             # Sequence numbers are taken as late as possible: the counter row stays
             # locked only between this statement and the commit.
             await uow._write_log()
         finally:
-            engine.current_transaction.reset(piccolo_token)
+            for engine, piccolo_token in joined:
+                engine.current_transaction.reset(piccolo_token)
             _current.reset(token)
     if uow.committed:
         await runtime.broker.publish(uow.committed)
