@@ -51,6 +51,7 @@ RAW_INDEXES = {
     "events_created", "audit_entries_recent", "audit_entries_actor", "webhook_receipts_pending",
     "webhook_receipts_state", "webhook_receipts_accounts", "oauth_states_expiry",
     "deletion_jobs_one_active", "deletion_jobs_due", "deletion_jobs_code", "ig_accounts_meta_user",
+    "webhook_receipts_received",
 }  # fmt: skip
 WIDENED_KEYS = {
     ("events", "events_pkey", "PRIMARY KEY (workspace_id, seq)"),

@@ -598,7 +598,7 @@ async def forwards():
         tablename="deletion_jobs",
         constraint_name="deletion_jobs_state_check",
         constraint_class=Check,
-        params={"condition": "state IN ('scheduled', 'running', 'done', 'cancelled', 'failed')"},
+        params={"condition": "state IN ('scheduled', 'running', 'done', 'cancelled')"},
         schema=None,
     )
 

@@ -1,4 +1,5 @@
-"""Privacy: the deletion jobs' indexes, and the Meta user id callbacks look accounts up by.
+"""Privacy: the deletion jobs' indexes, the Meta user id callbacks look accounts up by, and
+the receipts' arrival time the retention sweeper purges by.
 
 At most one deletion of a given workspace or account is scheduled or running at a time (a
 second request while one waits is refused, not queued twice); the runner finds due jobs by
@@ -27,6 +28,7 @@ async def forwards() -> MigrationManager:
             " WHERE request_code IS NOT NULL",
             "CREATE INDEX ig_accounts_meta_user ON ig_accounts (meta_user_id)"
             " WHERE meta_user_id IS NOT NULL",
+            "CREATE INDEX webhook_receipts_received ON webhook_receipts (received_at)",
         )
     )
     return manager

@@ -32,7 +32,7 @@ class DeletionJob(Table, tablename="deletion_jobs"):
     requested_by = BigInt(null=True, default=None)
     requested_at = Timestamptz(default=Now())
     due_at = Timestamptz(default=None)
-    state = Text(default="scheduled")
+    state = Text(default="scheduled")  # scheduled, running, done or cancelled
     runner = Text(null=True, default=None)
     lease_until = Timestamptz(null=True, default=None)
     attempts = Integer(default=0)
@@ -42,9 +42,7 @@ class DeletionJob(Table, tablename="deletion_jobs"):
     finished_at = Timestamptz(null=True, default=None)
 
     deletion_jobs_kind_check = Check("kind IN ('workspace', 'account')")
-    deletion_jobs_state_check = Check(
-        "state IN ('scheduled', 'running', 'done', 'cancelled', 'failed')"
-    )
+    deletion_jobs_state_check = Check("state IN ('scheduled', 'running', 'done', 'cancelled')")
 
 
 class DataDeletionRequest(Table, tablename="data_deletion_requests"):

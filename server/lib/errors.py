@@ -47,6 +47,11 @@ class TooLarge(AppError):
     code = "too_large"
 
 
+class UnsupportedMediaType(AppError):
+    status = 415
+    code = "unsupported_media_type"
+
+
 class TooManyRequests(AppError):
     status = 429
     code = "too_many_requests"

@@ -14,7 +14,8 @@ from wazify.auth.guards import require_member
 from wazify.auth.principal import Principal
 from wazify.conversations.views_sql import ACCOUNT_JSON, CONVERSATION_FROM, conversation_json
 from wazify.realtime.service import Realtime
-from wazify.views import AccountView, ConversationView, MemberView, Presence
+from wazify.views import AccountView, ConversationView, MemberView, Presence, WorkspaceView
+from wazify.workspaces.queries import workspace_view
 
 BOOTSTRAP_PAGE = 50
 
@@ -30,6 +31,8 @@ class Bootstrap(msgspec.Struct, kw_only=True):
     more_conversations: bool
     team: list[TeamMember]
     accounts: list[AccountView]
+    # Its name, message retention and any pending deletion (workspace.updated replaces it).
+    workspace: WorkspaceView
 
 
 _conversations = msgspec.json.Decoder(list[ConversationView])
@@ -67,6 +70,8 @@ async def bootstrap(principal: Principal, realtime: Realtime) -> Bootstrap:
         )
         team_rows = await connection.fetch(TEAM_SQL, workspace_id)
         accounts = _accounts.decode(await connection.fetchval(ACCOUNTS_SQL, workspace_id))
+        workspace = await workspace_view(connection, workspace_id)
+    assert workspace is not None  # the session resolved, so its workspace exists
     presence = realtime.presence.snapshot(workspace_id)
     team = [
         TeamMember(**dict(row), presence=presence.get(row["user_id"], "offline"))
@@ -80,4 +85,5 @@ async def bootstrap(principal: Principal, realtime: Realtime) -> Bootstrap:
         more_conversations=len(conversations) > BOOTSTRAP_PAGE,
         team=team,
         accounts=accounts,
+        workspace=workspace,
     )

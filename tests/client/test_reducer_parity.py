@@ -96,6 +96,18 @@ def member(rnd: random.Random, user_id: int) -> dict:
     }
 
 
+def workspace(rnd: random.Random) -> dict:
+    due = rnd.choice([None, stamp(rnd)])
+    return {
+        "id": 1,
+        "slug": "shop",
+        "name": rnd.choice(["Shop", "Linen Studio"]),
+        "message_retention_days": rnd.choice([None, 30]),
+        "deletion_requested_at": None if due is None else stamp(rnd),
+        "deletion_due_at": due,
+    }
+
+
 def random_event(rnd: random.Random, seq: int, last_ids: dict[int, int]) -> dict:
     conversation_id = rnd.randrange(1, 8)
     envelope = {"seq": seq, "workspace_id": 1, "at": stamp(rnd)}
@@ -113,6 +125,10 @@ def random_event(rnd: random.Random, seq: int, last_ids: dict[int, int]) -> dict
             "contact.updated",
             "member.updated",
             "account.updated",
+            "workspace.updated",
+            "contact.erased",
+            "account.erased",
+            "event.redacted",
         ]
     )
     last = last_ids.get(conversation_id, 1)
@@ -144,6 +160,14 @@ def random_event(rnd: random.Random, seq: int, last_ids: dict[int, int]) -> dict
         fields = {"contact": contact(rnd, conversation_id)}
     elif kind == "member.updated":
         fields = {"member": member(rnd, rnd.randrange(1, 5))}
+    elif kind == "workspace.updated":
+        fields = {"workspace": workspace(rnd)}
+    elif kind == "contact.erased":
+        fields = {"contact_id": conversation_id, "conversation_ids": [conversation_id]}
+    elif kind == "account.erased":
+        fields = {"account_id": rnd.choice([1, 2])}
+    elif kind == "event.redacted":
+        fields = {}
     else:
         account = {
             "id": rnd.randrange(1, 3),
@@ -172,6 +196,7 @@ def scenario(seed: int) -> tuple[dict, list[dict]]:
         "more_conversations": False,
         "team": team,
         "accounts": [],
+        "workspace": workspace(rnd),
     }
     # Some events the snapshot already holds (seq <= 20) and a shuffled order: both ignored
     # or sorted by the reducers alike.
