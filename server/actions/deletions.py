@@ -136,7 +136,9 @@ async def do_schedule_account_erasure(
     """Disconnect the account now and delete its data (conversations, contacts, messages,
     receipts, the account itself) as soon as the deletion worker runs."""
     row = await uow.conn.fetchrow(
-        "SELECT username, status FROM ig_accounts WHERE id = $1 AND workspace_id = $2 FOR UPDATE",
+        "SELECT a.username, a.status, w.slug FROM ig_accounts a"
+        " JOIN workspaces w ON w.id = a.workspace_id"
+        " WHERE a.id = $1 AND a.workspace_id = $2 FOR UPDATE OF a",
         account_id,
         workspace_id,
     )
@@ -147,6 +149,7 @@ async def do_schedule_account_erasure(
             DeletionJob(
                 kind="account",
                 workspace_id=workspace_id,
+                workspace_slug=row["slug"],
                 account_id=account_id,
                 account_username=row["username"],
                 reason=reason,

@@ -118,6 +118,24 @@ async def find_everywhere(db, needle: str) -> list[str]:
     return found
 
 
+def cli_environment(runtime: Runtime, **env: str) -> dict[str, str]:
+    """The environment of a `wazify` process on the test database: the shell's own
+    Wazify and Meta settings left out, the test run's database, key, data folder and
+    app secrets in."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("WAZIFY_", "META_")) and key not in ("DATABASE_URL", "REDIS_URL")
+    }
+    return environment | {
+        "DATABASE_URL": runtime.dsn,
+        "WAZIFY_TOKEN_KEYS": ",".join(runtime.settings.token_keys),
+        "WAZIFY_DATA_DIR": str(runtime.settings.data_dir),
+        "META_APP_SECRETS": ",".join(runtime.settings.meta_app_secrets),
+        **env,
+    }
+
+
 @dataclass
 class CliResult:
     code: int
@@ -127,19 +145,8 @@ class CliResult:
 
 async def run_cli(runtime: Runtime, cwd: Path, *args: str, **env: str) -> CliResult:
     """`wazify ...` in a process of its own, on the test database (as an operator runs it)."""
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("WAZIFY_", "META_")) and key not in ("DATABASE_URL", "REDIS_URL")
-    }
-    environment |= {
-        "DATABASE_URL": runtime.dsn,
-        "WAZIFY_TOKEN_KEYS": ",".join(runtime.settings.token_keys),
-        "WAZIFY_DATA_DIR": str(runtime.settings.data_dir),
-        **env,
-    }
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "wazify.cli", *args, cwd=cwd, env=environment,
+        sys.executable, "-m", "wazify.cli", *args, cwd=cwd, env=cli_environment(runtime, **env),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     async with asyncio.timeout(60):
@@ -153,20 +160,7 @@ async def wazify_serve(runtime: Runtime, cwd: Path, **env: str) -> AsyncIterator
     """`wazify serve` in a process of its own on the test database: a restarted server.
     Yields its address; stopped (SIGTERM, as a service manager does) on exit."""
     port = free_port()
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("WAZIFY_", "META_")) and key not in ("DATABASE_URL", "REDIS_URL")
-    }
-    environment |= {
-        "DATABASE_URL": runtime.dsn,
-        "WAZIFY_TOKEN_KEYS": ",".join(runtime.settings.token_keys),
-        "WAZIFY_DATA_DIR": str(runtime.settings.data_dir),
-        "META_APP_SECRETS": ",".join(runtime.settings.meta_app_secrets),
-        "WAZIFY_PORT": str(port),
-        "WAZIFY_SEND_WORKER": "0",
-        **env,
-    }
+    environment = cli_environment(runtime, WAZIFY_PORT=str(port), WAZIFY_SEND_WORKER="0", **env)
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "wazify.cli", "serve", cwd=cwd, env=environment,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
