@@ -88,7 +88,7 @@ async function enter(me) {
 function createShell(me) {
   const staff = me.role === "admin" || me.role === "supervisor";
   const banner = h("div", { class: "banner", role: "status", hidden: true });
-  const deletionBanner = h("div", { class: "banner banner-deletion", role: "alert", hidden: true });
+  const deletionBanner = h("div", { class: "deletion-notice", role: "alert", hidden: true });
   const workspaceName = h("span", { class: "muted" }, ` · ${me.workspace.name}`);
   const mePresence = h("span", { class: "me-presence" });
   const nav = h("nav", { class: "main-nav", "aria-label": "Main" },

@@ -70,10 +70,10 @@ async def test_an_admin_requests_and_cancels_the_workspace_deletion(browser, sta
     await delete.click()
 
     for page in (page_admin, page_agent):
-        banner = page.locator(".banner-deletion")
+        banner = page.locator(".deletion-notice")
         await expect(banner).to_be_visible()
         await expect(banner).to_contain_text("will be permanently deleted on")
-    await expect(page_agent.locator(".banner-deletion")).to_contain_text("Ask an admin")
+    await expect(page_agent.locator(".deletion-notice")).to_contain_text("Ask an admin")
     await expect(page_admin.locator(".danger-zone")).to_contain_text("Deletion scheduled")
     save_screenshot(await page_admin.screenshot(), "workspace-deletion.png")
     assert (
@@ -84,12 +84,12 @@ async def test_an_admin_requests_and_cancels_the_workspace_deletion(browser, sta
     )
 
     await (
-        page_admin.locator(".banner-deletion")
+        page_admin.locator(".deletion-notice")
         .get_by_role("button", name="Cancel the deletion")
         .click()
     )
     for page in (page_admin, page_agent):
-        await expect(page.locator(".banner-deletion")).to_be_hidden()
+        await expect(page.locator(".deletion-notice")).to_be_hidden()
     await expect(page_admin.get_by_role("button", name="Delete this workspace")).to_be_visible()
     assert (
         await stack.runtime.engine.pool.fetchval(
