@@ -95,8 +95,10 @@ async def test_receipts_audit_and_messages_are_swept_after_their_retention(shop:
     )
     assert response.status_code == 200 and response.json()["message_retention_days"] == 30
 
-    removed = await PrivacySweeper(shop.runtime).sweep()
-    assert removed == {"receipts": 1, "messages": 1, "audit": 2}
+    # (The server's own sweeper may be the one that removes them: its first round runs at
+    # start, which a loaded machine can delay until now; hence states, not counts.)
+    await PrivacySweeper(shop.runtime).sweep()
+    assert await db.fetchval("SELECT count(*) FROM messages WHERE text LIKE '%1999%'") == 0
     places = {place.split(" ")[0] for place in await find_everywhere(db, "1999")}
     assert places == {"events.payload"}  # until the log is cut, below
     assert await find_everywhere(db, "2024") != []
