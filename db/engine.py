@@ -22,12 +22,23 @@ async def open_engine(dsn: str, *, min_size: int = 2, max_size: int = 20) -> Pos
     """Create the engine (its constructor checks the server version with a blocking call,
     so it runs in a thread), bind every table to it and open the connection pool."""
     engine = await asyncio.to_thread(PostgresEngine, config={"dsn": dsn})
-    for table in ALL_TABLES:
-        table._meta.db = engine
     await engine.start_connection_pool(
         min_size=min_size, max_size=max_size, reset=keep_session_state
     )
+    _open_engines.append(engine)
+    _bind(engine)
     return engine
+
+
+# Engines open in this process, newest last. One in production; tests and the CLI may open
+# a second runtime beside the first: when the newest closes, the tables go back to the
+# previous one instead of pointing at a closed pool.
+_open_engines: list[PostgresEngine] = []
+
+
+def _bind(engine: PostgresEngine) -> None:
+    for table in ALL_TABLES:
+        table._meta.db = engine
 
 
 async def keep_session_state(connection: asyncpg.Connection) -> None:
@@ -62,6 +73,10 @@ CLOSE_DEADLINE_SECONDS = 10
 async def close_engine(engine: PostgresEngine) -> None:
     """Close the pool; connections still held after the deadline are terminated, so a
     stuck task can never keep a stopping server waiting."""
+    if engine in _open_engines:
+        _open_engines.remove(engine)
+        if _open_engines and ALL_TABLES[0]._meta.db is engine:
+            _bind(_open_engines[-1])
     pool = engine.pool
     if pool is None:
         return
@@ -88,9 +103,18 @@ class _JoinedTransaction(PostgresTransaction):
 def piccolo_joins(engine: PostgresEngine, connection: asyncpg.Connection) -> Iterator[None]:
     """Within the block (and the tasks it awaits), Piccolo's query builder runs on
     `connection`, inside whatever transaction it has open: table-class queries and SQL on
-    the connection see the same rows and commit or roll back together."""
-    token = engine.current_transaction.set(_JoinedTransaction(engine, connection))
+    the connection see the same rows and commit or roll back together.
+
+    The tables run on the engine they are bound to, which is `engine` except where a
+    process opened a second runtime beside the first (tests, the CLI): both join."""
+    bound = ALL_TABLES[0]._meta.db
+    engines = [engine] if bound is engine or bound is None else [engine, bound]
+    tokens = [
+        (each, each.current_transaction.set(_JoinedTransaction(each, connection)))
+        for each in engines
+    ]
     try:
         yield
     finally:
-        engine.current_transaction.reset(token)
+        for each, token in reversed(tokens):
+            each.current_transaction.reset(token)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -29,6 +29,7 @@ from wazify.members.routes import members_router
 from wazify.ops.exposition import forget_this_process
 from wazify.ops.request_id import RequestIdMiddleware
 from wazify.ops.routes import metrics
+from wazify.privacy.routes import privacy_router
 from wazify.realtime.bootstrap import bootstrap
 from wazify.realtime.service import Realtime
 from wazify.realtime.ws import live_stream
@@ -41,11 +42,14 @@ from wazify.web.headers import add_security_headers
 from wazify.webhooks.admin import receipts_router
 from wazify.webhooks.routes import instagram_webhook
 from wazify.webhooks.service import WebhookPipeline
+from wazify.workers.deletions import DeletionWorker
 from wazify.workers.history import History
 from wazify.workers.outbound import Outbound
+from wazify.workers.privacy import PrivacySweeper
 from wazify.workers.retention import EventRetentionSweeper
 from wazify.workers.sweepers import SnoozeSweeper
 from wazify.workers.token_refresh import TokenRefresher
+from wazify.workspaces.routes import workspace_router
 
 log = logging.getLogger("wazify.app")
 
@@ -90,9 +94,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 app.state.runtime, on_new_contacts=app.state.webhooks.profiles.wake
             )
             app.state.history.start()
+        app.state.deletions = DeletionWorker(app.state.runtime)
+        app.state.deletions.start()
+        app.state.privacy = PrivacySweeper(app.state.runtime)
+        app.state.privacy.start()
         try:
             yield
         finally:
+            await app.state.privacy.stop()
+            await app.state.deletions.stop()
             if app.state.history is not None:
                 await app.state.history.stop()
             await app.state.outbound.stop()
@@ -117,6 +127,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     def provide_outbound(state: State) -> Outbound | None:
         return getattr(state, "outbound", None)
 
+    def provide_wake_deletions(state: State) -> Callable[[], None]:
+        return state.deletions.wake
+
     return Litestar(
         route_handlers=[
             healthz,
@@ -131,6 +144,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             conversations_router,
             *replies_handlers,  # after conversations_router: they share a path
             instagram_webhook,
+            workspace_router,
+            privacy_router,
             bootstrap,
             live_stream,
             *web_app_routes(client_folder()),
@@ -140,6 +155,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             "webhooks": Provide(provide_webhooks, sync_to_thread=False),
             "realtime": Provide(provide_realtime, sync_to_thread=False),
             "outbound": Provide(provide_outbound, sync_to_thread=False),
+            "wake_deletions": Provide(provide_wake_deletions, sync_to_thread=False),
             "principal": PRINCIPAL_DEPENDENCY,
         },
         middleware=[RequestIdMiddleware(), RefuseNulMiddleware(), AuthMiddleware()],

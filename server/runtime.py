@@ -6,6 +6,8 @@ to the code that needs it, so nothing depends on import-time globals.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from piccolo.engine.postgres import PostgresEngine
@@ -24,6 +26,9 @@ class Runtime:
     broker: Broker
     cipher: TokenCipher
     extras: dict[str, object] = field(default_factory=dict)
+    # Wall-clock seconds, for times that come from outside (Meta's signed_request
+    # expiry); tests move it to check a request that has since expired.
+    clock: Callable[[], float] = time.time
 
     async def close(self) -> None:
         await self.broker.stop()

@@ -40,6 +40,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     session_idle_minutes: int = 120
     session_absolute_hours: int = 12
     event_retention_days: int = 30
+    # Privacy: raw webhook receipts are kept this long after processing (for admins to
+    # replay), audit entries this long; a workspace's deletion waits this grace period
+    # (cancellable) and then runs, well within the 30 days the policy promises.
+    receipt_retention_days: int = 7
+    audit_retention_days: int = 365
+    deletion_grace_days: int = 7
     log_level: str = "INFO"
     log_format: str = "text"  # or "json": one JSON object per line (wazify.lib.logs)
     # Bearer token that /metrics requires; empty: /metrics is off (404).
@@ -215,6 +221,9 @@ def load_settings(
         session_idle_minutes=_int(env, "WAZIFY_SESSION_IDLE_MINUTES", 120, 1, 60 * 24 * 30),
         session_absolute_hours=_int(env, "WAZIFY_SESSION_ABSOLUTE_HOURS", 12, 1, 24 * 90),
         event_retention_days=_int(env, "WAZIFY_EVENT_RETENTION_DAYS", 30, 1, 3650),
+        receipt_retention_days=_int(env, "WAZIFY_RECEIPT_RETENTION_DAYS", 7, 1, 90),
+        audit_retention_days=_int(env, "WAZIFY_AUDIT_RETENTION_DAYS", 365, 30, 3650),
+        deletion_grace_days=_int(env, "WAZIFY_DELETION_GRACE_DAYS", 7, 0, 29),
         log_level=log_level,
         log_format=log_format,
         metrics_token=metrics_token,

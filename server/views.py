@@ -37,6 +37,19 @@ class AccountView(View, kw_only=True):
     status_reason: str = ""
 
 
+class WorkspaceView(View, kw_only=True):
+    """The business's own settings as every member sees them, with a pending deletion."""
+
+    id: int
+    slug: str
+    name: str
+    # Messages older than this many days are deleted; None: kept while the workspace exists.
+    message_retention_days: int | None = None
+    # A deletion an admin requested: when, and when it becomes permanent (None: none).
+    deletion_requested_at: datetime | None = None
+    deletion_due_at: datetime | None = None
+
+
 class ContactView(View, kw_only=True):
     id: int
     account_id: int

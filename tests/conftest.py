@@ -98,7 +98,7 @@ TABLES = (
     "workspaces, workspace_counters, users, memberships, sessions, api_tokens, invitations,"
     " login_attempts, ig_accounts, contacts, conversations, messages, reactions,"
     " deferred_effects, read_positions, events, audit_entries, webhook_receipts, oauth_states,"
-    " import_jobs"
+    " import_jobs, deletion_jobs, data_deletion_requests, content_scrubs"
 )
 
 

@@ -59,5 +59,10 @@ export function createActions({ store, api, live }) {
       }
     },
     react: (message, emoji) => attempt(() => api.react(message.conversation_id, message.id, { emoji })),
+    // On the person's request: everything of theirs goes, for every agent, at once.
+    eraseContact(contact, name) {
+      const ok = confirm(`Erase ${name}? Their conversations, messages and contact details are permanently deleted for everyone. This cannot be undone.`);
+      if (ok) return attempt(() => api.eraseContact(contact.id), `${name} was erased`);
+    },
   };
 }

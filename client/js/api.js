@@ -91,6 +91,13 @@ export function createApi({ fetch = globalThis.fetch.bind(globalThis), base = ""
     setRole: (userId, role) => request("PATCH", `/api/v1/members/${userId}`, { role }),
     deactivate: (userId) => request("POST", `/api/v1/members/${userId}/deactivate`),
     audit: (params) => request("GET", "/api/v1/audit" + query(params)),
+    renameMember: (userId, name) => request("PATCH", `/api/v1/members/${userId}`, { name }),
+    // The workspace, and privacy requests
+    updateWorkspace: (fields) => request("PATCH", "/api/v1/workspace", fields),
+    requestDeletion: (confirm) => request("POST", "/api/v1/workspace/deletion", { confirm }),
+    cancelDeletion: () => request("DELETE", "/api/v1/workspace/deletion"),
+    disconnect: (accountId, deleteConversations) => request("POST", `/api/v1/accounts/${accountId}/disconnect`, { delete_conversations: deleteConversations }),
+    eraseContact: (contactId) => request("POST", `/api/v1/contacts/${contactId}/erase`),
     query,
   };
 }

@@ -119,6 +119,8 @@ async function enter(me) {
 function createShell(me) {
   const staff = me.role === "admin" || me.role === "supervisor";
   const banner = h("div", { class: "banner", role: "status", hidden: true });
+  const deletionBanner = h("div", { class: "deletion-notice", role: "alert", hidden: true });
+  const workspaceName = h("span", { class: "muted" }, ` · ${me.workspace.name}`);
   const mePresence = h("span", { class: "me-presence" });
   const nav = h("nav", { class: "main-nav", "aria-label": "Main" },
     h("a", { href: "#/inbox", "data-route": "inbox" }, "Inbox"),
@@ -129,10 +131,10 @@ function createShell(me) {
     h("a", { class: "brand", href: "#/inbox" }, "Wazify"), nav,
     h("div", { class: "me" }, mePresence,
       h("a", { class: "me-name", href: "#/account", "data-route": "account", title: "Your account and password" }, me.user.name || me.user.email),
-      h("span", { class: "muted" }, ` · ${me.workspace.name}`), notifyButton,
+      workspaceName, notifyButton,
       h("button", { type: "button", class: "link", onclick: logout }, "Sign out")));
   const main = h("main", { id: "main" });
-  const el = h("div", { class: "shell" }, h("a", { class: "skip", href: "#main" }, "Skip to content"), top, banner, main);
+  const el = h("div", { class: "shell" }, h("a", { class: "skip", href: "#main" }, "Skip to content"), top, banner, deletionBanner, main);
 
   const ctx = {
     store, api,
@@ -163,12 +165,28 @@ function createShell(me) {
     replace(banner, text || "", state.connection === "offline" ? h("button", { type: "button", class: "link", onclick: () => live?.reconnectNow() }, "Retry now") : null);
   }
 
+  // A scheduled deletion of the workspace: every member sees when; admins may cancel it.
+  let deletionVersion = "";
+  function renderWorkspace(state) {
+    const ws = state.snapshot.workspace;
+    if (!ws) return;
+    const version = JSON.stringify([ws.name, ws.deletion_due_at, state.me.role]);
+    if (version === deletionVersion) return;
+    deletionVersion = version;
+    workspaceName.textContent = ` · ${ws.name}`;
+    deletionBanner.hidden = !ws.deletion_due_at;
+    if (!ws.deletion_due_at) return replace(deletionBanner);
+    replace(deletionBanner, `This workspace will be permanently deleted on ${new Date(ws.deletion_due_at).toLocaleString()}, with all its conversations and data. `,
+      state.me.role === "admin" ? h("button", { type: "button", class: "link", onclick: () => api.cancelDeletion().then(() => toast("Deletion cancelled"), (error) => toast(error.message, "error")) }, "Cancel the deletion") : "Ask an admin to cancel it.");
+  }
+
   let frame = 0;
   function render() {
     frame = 0;
     const state = store.state;
     if (!state.snapshot) return;
     renderBanner(state);
+    renderWorkspace(state);
     const mine = state.snapshot.team.find((m) => m.user_id === me.user.id);
     replace(mePresence, presenceDot(mine?.presence || "offline"));
     if (page === "inbox" || page === "conversation") {
@@ -237,6 +255,12 @@ function createShell(me) {
       if (page === "conversation") openConversation(conversation.id);
     },
     afterEvent(event) {
+      const erased = event.type === "contact.erased" || event.type === "account.erased";
+      if (erased && page === "conversation" && !store.state.known[conversation.id]) {
+        toast("This conversation was erased.");
+        location.hash = "#/inbox";
+        return;
+      }
       if (page === "conversation" && event.type === "message.created" && event.message.conversation_id === conversation.id && event.message.direction === "in") markReadSoon(conversation.id);
     },
     destroy() {

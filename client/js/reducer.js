@@ -96,6 +96,16 @@ export function applyEvent(snapshot, event) {
     upsertImportJob(snapshot, event.job);
   } else if (kind === "read_position.updated") {
     // one agent's own position: not part of the shared snapshot
+  } else if (kind === "workspace.updated") {
+    snapshot.workspace = event.workspace;
+  } else if (kind === "contact.erased") {
+    const gone = new Set(event.conversation_ids);
+    snapshot.conversations = snapshot.conversations.filter((c) => !gone.has(c.id) && c.contact.id !== event.contact_id);
+  } else if (kind === "account.erased") {
+    snapshot.accounts = snapshot.accounts.filter((a) => a.id !== event.account_id);
+    snapshot.conversations = snapshot.conversations.filter((c) => c.account_id !== event.account_id);
+  } else if (kind === "event.redacted") {
+    // the event named erased data: its content is gone, its seq still counts
   } else {
     // Unlike the reference (which asserts), a client must survive a newer server:
     // an unknown event is skipped, and its seq still counts as applied.

@@ -97,12 +97,33 @@ export function applyEvent(state, event) {
       if (c.contact.id === event.contact.id) known[id] = { ...c, contact: event.contact };
     }
     next = { ...next, known };
+  } else if (kind === "contact.erased") {
+    const gone = new Set(event.conversation_ids);
+    for (const c of Object.values(next.known)) if (c.contact.id === event.contact_id) gone.add(c.id);
+    next = forgetConversations(next, gone);
+  } else if (kind === "account.erased") {
+    const gone = new Set(Object.values(next.known).filter((c) => c.account_id === event.account_id).map((c) => c.id));
+    next = forgetConversations(next, gone);
   } else if (kind === "read_position.updated") {
     if (state.me && event.user_id === state.me.user.id) {
       next = { ...next, readPositions: { ...next.readPositions, [event.conversation_id]: event.message_id } };
     }
   }
   return next;
+}
+
+// Erased conversations leave every part of the state at once (list, history, positions...).
+function forgetConversations(state, ids) {
+  if (!ids.size) return state;
+  const keep = (map) => Object.fromEntries(Object.entries(map).filter(([id]) => !ids.has(Number(id))));
+  return {
+    ...state,
+    known: keep(state.known),
+    histories: keep(state.histories),
+    readPositions: keep(state.readPositions),
+    viewing: keep(state.viewing),
+    typing: keep(state.typing),
+  };
 }
 
 // Copy-on-write of the known conversations whose last message a patch may touch.

@@ -134,3 +134,21 @@ test("a resync reload replaces everything and keeps who I am", () => {
   assert.equal(state.cursor, 40);
   assert.equal(state.me, ME);
 });
+
+test("an erased contact or account leaves the list, its history and positions at once", () => {
+  let state = ready([conversation(1), conversation(2), conversation(3, { account_id: 9 })]);
+  state = addHistoryPage(state, 1, { items: [message(1, 1)], next_cursor: null });
+  state = applyEvent(state, event(11, "read_position.updated", { conversation_id: 1, user_id: 1, message_id: 1 }));
+  state = applyEvent(state, event(12, "contact.erased", { contact_id: state.known[1].contact.id, conversation_ids: [1] }));
+  assert.deepEqual(Object.keys(state.known).map(Number), [2, 3]);
+  assert.equal(state.histories[1], undefined);
+  assert.equal(state.readPositions[1], undefined);
+  assert.deepEqual(state.snapshot.conversations.map((c) => c.id).sort(), [2, 3]);
+  state = applyEvent(state, event(13, "account.erased", { account_id: 9 }));
+  assert.deepEqual(Object.keys(state.known).map(Number), [2]);
+  // A redacted event only moves the cursor.
+  const before = state.snapshot;
+  state = applyEvent(state, event(14, "event.redacted", {}));
+  assert.equal(state.cursor, 14);
+  assert.deepEqual(state.snapshot.conversations, before.conversations);
+});

@@ -22,6 +22,7 @@ from wazify.db.tables.inbox import (
     ReadPosition,
 )
 from wazify.db.tables.log import AuditEntry, Event, Installation, WebhookReceipt
+from wazify.db.tables.privacy import ContentScrub, DataDeletionRequest, DeletionJob
 
 ALL_TABLES = (
     Workspace,
@@ -45,6 +46,9 @@ ALL_TABLES = (
     OAuthState,
     Installation,
     ImportJob,
+    DeletionJob,
+    DataDeletionRequest,
+    ContentScrub,
 )
 
 __all__ = [table.__name__ for table in ALL_TABLES] + ["ALL_TABLES"]

@@ -4,7 +4,7 @@ These classes are the schema's definition: db/migrations is generated from them 
 docs/migrations.md). Indexes live in the migrations' raw SQL steps, named as they always were.
 """
 
-from piccolo.columns import BigInt, BigSerial, Boolean, Text, Timestamptz
+from piccolo.columns import BigInt, BigSerial, Boolean, Integer, Text, Timestamptz
 from piccolo.columns.base import OnDelete
 from piccolo.constraints import Check, Unique
 from piccolo.table import Table
@@ -19,8 +19,14 @@ class Workspace(Table, tablename="workspaces"):
     slug = Text(unique=True, default=None)
     name = Text(default=None)
     created_at = Timestamptz(default=Now())
+    # Messages older than this many days are deleted by the sweeper; None: kept while the
+    # workspace exists.
+    message_retention_days = Integer(null=True, default=None)
 
     workspaces_slug_check = Check("slug ~ '^[a-z0-9][a-z0-9-]{0,62}$'")
+    workspaces_message_retention_days_check = Check(
+        "message_retention_days IS NULL OR message_retention_days BETWEEN 1 AND 36500"
+    )
 
 
 class WorkspaceCounter(Table, tablename="workspace_counters"):

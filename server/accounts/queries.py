@@ -113,3 +113,19 @@ async def workspace_ig_ids(db: asyncpg.Pool | asyncpg.Connection, workspace_id: 
     """The Instagram ids of the workspace's accounts (what makes a webhook entry its own)."""
     rows = await db.fetch("SELECT ig_id FROM ig_accounts WHERE workspace_id = $1", workspace_id)
     return {row["ig_id"] for row in rows}
+
+
+async def accounts_of_meta_user(
+    db: asyncpg.Pool | asyncpg.Connection, meta_user_id: str
+) -> list[tuple[int, int]]:
+    """(account id, workspace id) of every account this person connected, in every
+    workspace. Meta's callbacks name the person by the app-scoped id stored at connect
+    (`meta_user_id`); which id Instagram Login puts there is not settled (PLATFORM.md
+    section 9, question 15), so the account's own Instagram id matches too: either names
+    the same person's account, and neither can name anyone else's."""
+    rows = await db.fetch(
+        "SELECT id, workspace_id FROM ig_accounts WHERE meta_user_id = $1 OR ig_id = $1"
+        " ORDER BY id",
+        meta_user_id,
+    )
+    return [(row["id"], row["workspace_id"]) for row in rows]

@@ -5,6 +5,7 @@ is a 404 like any absent one."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from litestar import Request, Response, Router, get, post
@@ -17,6 +18,7 @@ from wazify.accounts.queries import StoredAccount, list_accounts, stored_account
 from wazify.accounts.schemas import (
     AccountHealth,
     ConnectResponse,
+    DisconnectRequest,
     PasteTokenRequest,
     SubscriptionCheck,
 )
@@ -25,6 +27,7 @@ from wazify.actions.connections import (
     do_create_oauth_state,
     do_disconnect_account,
 )
+from wazify.actions.deletions import do_schedule_account_erasure
 from wazify.actions.uow import unit_of_work
 from wazify.auth.guards import (
     optional_principal,
@@ -43,6 +46,7 @@ from wazify.runtime import Runtime
 from wazify.views import AccountView
 
 ADMIN_PAGE = "/#/admin/accounts"
+DELETE_REASON = "disconnected by an admin, with its conversations deleted"
 
 
 @get("/accounts", guards=[require_member])
@@ -157,8 +161,12 @@ async def accounts_disconnect(
     account_id: FromPath[DbId],
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
+    wake_deletions: NamedDependency[Callable[[], None]],
+    data: JSONBody[DisconnectRequest | None] = None,
 ) -> AccountView:
-    """Unsubscribe the webhooks (best effort), forget the token; history stays."""
+    """Unsubscribe the webhooks (best effort), forget the token; history stays, unless
+    `delete_conversations` is true: then the account's conversations, contacts and
+    messages, and the account itself, are deleted by the deletion worker right after."""
     account = await _account(runtime, principal, account_id)
     unsubscribed = False
     if account.token_enc is not None:
@@ -170,6 +178,17 @@ async def accounts_disconnect(
         except (GraphError, AppError, DecryptionError):
             unsubscribed = False  # a dead token cannot unsubscribe; disconnect all the same
     actor = principal.actor(client_addr(request.scope))
+    if data is not None and data.delete_conversations:
+        async with unit_of_work(runtime, actor) as uow:
+            view = await do_schedule_account_erasure(
+                uow,
+                principal.workspace_id,
+                account_id,
+                reason=DELETE_REASON,
+                requested_by=principal.user_id,
+            )
+        wake_deletions()
+        return view
     async with unit_of_work(runtime, actor) as uow:
         return await do_disconnect_account(
             uow, principal.workspace_id, account_id, unsubscribed=unsubscribed

@@ -23,6 +23,13 @@ class PasteTokenRequest(Body, kw_only=True):
         return "PasteTokenRequest(token=<hidden>)"
 
 
+class DisconnectRequest(Body, kw_only=True):
+    """Optional body of a disconnect: also delete the account's conversations (and its
+    contacts and messages, permanently, right after)."""
+
+    delete_conversations: bool = False
+
+
 class ConnectResponse(msgspec.Struct, kw_only=True):
     authorize_url: str
 

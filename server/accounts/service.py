@@ -90,7 +90,9 @@ async def connect_with_token(
         name=me.name,
         picture_url=me.profile_picture_url,
         scopes=scopes,
-        meta_user_id=meta_user_id,
+        # Who connected it, for Meta's deauthorize and data-deletion callbacks: the code
+        # exchange's user id, or (a pasted token) the app-scoped id /me answers with.
+        meta_user_id=meta_user_id or me.id,
         subscribed=subscribed,
         via=via,
     )

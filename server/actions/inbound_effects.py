@@ -137,6 +137,13 @@ async def _apply_unsend(uow: UnitOfWork, item: MessageUnsent, target: asyncpg.Re
         item.timestamp,
     )
     if unsent is not None:
+        # Copies of the content in the event log and the raw receipts go within seconds
+        # (workers.privacy), off this hot path: finding them means scanning both.
+        await uow.conn.execute(
+            "INSERT INTO content_scrubs (workspace_id, message_id) VALUES ($1, $2)",
+            target["workspace_id"],
+            target["id"],
+        )
         await _emit_message(uow, target["workspace_id"], target["id"])
 
 

@@ -8,6 +8,7 @@ from typing import Literal
 import asyncpg
 
 from wazify.actions.uow import UnitOfWork
+from wazify.db.tables import User
 from wazify.lib.errors import Conflict, Invalid, NotFound
 from wazify.realtime.events import MemberUpdated
 from wazify.views import MemberView
@@ -176,5 +177,40 @@ async def do_deactivate_member(uow: UnitOfWork, workspace_id: int, user_id: int)
         user_id,
         before={"active": True},
         after={"active": False},
+    )
+    return await _emit_member(uow, workspace_id, user_id)
+
+
+async def do_rename_member(
+    uow: UnitOfWork, workspace_id: int, user_id: int, name: str
+) -> MemberView:
+    """An admin's correction of a member's display name. The name is the person's own,
+    across workspaces: a person who also belongs to another workspace is not renamed from
+    here (that would change what another business sees)."""
+    name = " ".join(name.split())
+    if not name:
+        raise Invalid("the name cannot be empty", field="name")
+    before = await _lock_member(uow, workspace_id, user_id)
+    if before.name == name:
+        return before
+    elsewhere = await uow.conn.fetchval(
+        "SELECT count(*) FROM memberships WHERE user_id = $1 AND workspace_id <> $2",
+        user_id,
+        workspace_id,
+    )
+    if elsewhere:
+        raise Conflict(
+            "this person also belongs to another workspace: only they can change their name",
+            field="name",
+            code="member_elsewhere",
+        )
+    await User.update({User.name: name}).where(User.id == user_id)
+    uow.audit(
+        "member.renamed",
+        workspace_id,
+        "user",
+        user_id,
+        before={"name": before.name},
+        after={"name": name},
     )
     return await _emit_member(uow, workspace_id, user_id)

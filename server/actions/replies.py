@@ -183,6 +183,21 @@ async def do_queue_reply(
         message_id,
     )
     await uow.conn.execute("SELECT pg_notify($1, '')", OUTBOX_CHANNEL)
+    # Who replied where, not what: the text stays in the message, which an erasure or the
+    # workspace's message retention can then remove entirely.
+    uow.audit(
+        "message.replied",
+        workspace_id,
+        "message",
+        message_id,
+        after={
+            "conversation_id": conversation_id,
+            "by_person": by_person,
+            "attachments": len(attachments),
+            "quick_replies": len(quick_replies),
+            "human_agent_tag": tag,
+        },
+    )
     view = (await message_views(uow.conn, [message_id]))[message_id]
     conversation = (await conversation_views(uow.conn, [conversation_id]))[conversation_id]
     uow.emit(
@@ -258,6 +273,13 @@ async def do_react(
             emoji,
         )
     reactions = (await reactions_of(uow.conn, [message_id]))[message_id]
+    uow.audit(
+        "message.reacted",
+        workspace_id,
+        "message",
+        message_id,
+        after={"conversation_id": target["conversation_id"], "emoji": emoji},
+    )
     uow.emit(
         ReactionChanged(
             workspace_id=workspace_id,

@@ -17,6 +17,7 @@ from wazify.actions.members import (
     AccountExists,
     do_create_member,
     do_deactivate_member,
+    do_rename_member,
     do_set_role,
 )
 from wazify.actions.uow import Actor, unit_of_work
@@ -141,8 +142,16 @@ async def members_set_role(
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
 ) -> MemberView:
+    if data.role is None and data.name is None:
+        raise Invalid("send a role, a name, or both", field="role")
     async with unit_of_work(runtime, principal.actor(client_addr(request.scope))) as uow:
-        return await do_set_role(uow, principal.workspace_id, user_id, data.role)
+        member = None
+        if data.name is not None:
+            member = await do_rename_member(uow, principal.workspace_id, user_id, data.name)
+        if data.role is not None:
+            member = await do_set_role(uow, principal.workspace_id, user_id, data.role)
+        assert member is not None
+        return member
 
 
 @post("/members/{user_id:int}/deactivate", guards=[require_admin], status_code=200)

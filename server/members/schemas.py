@@ -31,7 +31,10 @@ class CreateMemberRequest(Body, kw_only=True):
 
 
 class SetRoleRequest(Body, kw_only=True):
-    role: Role
+    """A member's role and/or display name (admins correct both); at least one."""
+
+    role: Role | None = None
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
 
 
 class AcceptInvitationRequest(Body, kw_only=True):

@@ -22,6 +22,10 @@ class InvalidSignedRequest(ValueError):
     """The signed_request is malformed, unsigned by any known secret, or not HMAC-SHA256."""
 
 
+class BadSignature(InvalidSignedRequest):
+    """Well formed, but signed by none of the configured secrets (forged or tampered)."""
+
+
 class SignedRequest(msgspec.Struct, frozen=True):
     algorithm: str
     # The app-scoped id of the user who removed the app or asked for deletion.
@@ -53,7 +57,7 @@ def parse_signed_request(value: str, secrets: Sequence[str]) -> SignedRequest:
         )
     # Authenticate before parsing so that untrusted JSON never reaches the decoder.
     if not _matches_any_secret(payload_part, signature, secrets):
-        raise InvalidSignedRequest("signature does not match any configured app secret")
+        raise BadSignature("signature does not match any configured app secret")
     payload = _decode_payload(_b64url_decode(payload_part, "payload"))
     if payload.algorithm.upper() != EXPECTED_ALGORITHM:
         raise InvalidSignedRequest(

@@ -17,7 +17,15 @@ from wazify.conversations.views_sql import ACCOUNT_JSON, CONVERSATION_FROM, conv
 from wazify.db.engine import piccolo_joins
 from wazify.history.queries import latest_import_jobs
 from wazify.realtime.service import Realtime
-from wazify.views import AccountView, ConversationView, ImportJobView, MemberView, Presence
+from wazify.views import (
+    AccountView,
+    ConversationView,
+    ImportJobView,
+    MemberView,
+    Presence,
+    WorkspaceView,
+)
+from wazify.workspaces.queries import workspace_view
 
 BOOTSTRAP_PAGE = 50
 
@@ -35,6 +43,8 @@ class Bootstrap(msgspec.Struct, kw_only=True):
     accounts: list[AccountView]
     # Staff only: each account's latest history import or resync (docs/history.md).
     import_jobs: list[ImportJobView] = []
+    # Its name, message retention and any pending deletion (workspace.updated replaces it).
+    workspace: WorkspaceView
 
 
 _conversations = msgspec.json.Decoder(list[ConversationView])
@@ -77,6 +87,8 @@ async def bootstrap(
         accounts = _accounts.decode(await connection.fetchval(ACCOUNTS_SQL, workspace_id))
         with piccolo_joins(realtime.runtime.engine, connection):
             import_jobs = await latest_import_jobs(workspace_id) if principal.is_staff else []
+        workspace = await workspace_view(connection, workspace_id)
+    assert workspace is not None  # the session resolved, so its workspace exists
     presence = realtime.presence.snapshot(workspace_id)
     team = [
         TeamMember(**dict(row), presence=presence.get(row["user_id"], "offline"))
@@ -91,4 +103,5 @@ async def bootstrap(
         team=team,
         accounts=accounts,
         import_jobs=import_jobs,
+        workspace=workspace,
     )

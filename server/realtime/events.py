@@ -21,6 +21,7 @@ from wazify.views import (
     MemberView,
     MessageView,
     ReactionView,
+    WorkspaceView,
 )
 
 
@@ -95,6 +96,30 @@ class ImportJobUpdated(EventBase, tag="import_job.updated"):
     job: ImportJobView
 
 
+class WorkspaceUpdated(EventBase, tag="workspace.updated"):
+    """The workspace's name, message retention or pending deletion changed."""
+
+    workspace: WorkspaceView
+
+
+class ContactErased(EventBase, tag="contact.erased"):
+    """A contact was erased on request: drop it and these conversations of theirs."""
+
+    contact_id: int
+    conversation_ids: list[int]
+
+
+class AccountErased(EventBase, tag="account.erased"):
+    """An Instagram account's data was deleted: drop it and every conversation it had."""
+
+    account_id: int
+
+
+class EventRedacted(EventBase, tag="event.redacted"):
+    """What a logged event that named erased data reads as now: its seq stays (the log
+    stays contiguous for resume), its content is gone. Clients skip it."""
+
+
 Event = (
     MessageCreated
     | MessageUpdated
@@ -109,6 +134,10 @@ Event = (
     | MemberUpdated
     | AccountUpdated
     | ImportJobUpdated
+    | WorkspaceUpdated
+    | ContactErased
+    | AccountErased
+    | EventRedacted
 )
 
 EVENT_TYPES: tuple[type[EventBase], ...] = Event.__args__  # type: ignore[attr-defined]

@@ -1,4 +1,5 @@
-"""Event retention: delete logged events older than `settings.event_retention_days`.
+"""Event retention: delete logged events older than `settings.event_retention_days` (or
+than the workspace's `message_retention_days`, when shorter).
 
 The log is what lets a client resume; past the retention a cursor is answered with a resync
 (the client reloads the snapshot), never a partial replay. That check (realtime.replay)
@@ -70,14 +71,19 @@ class EventRetentionSweeper(BackgroundLoop):
     async def sweep(self, now: datetime | None = None) -> int:
         """Delete every workspace's events older than the retention; returns the count."""
         pool = self.runtime.engine.pool
-        cutoff = (now or await pool.fetchval("SELECT now()")) - self.retention
-        workspaces = [
-            row["workspace_id"]
-            for row in await pool.fetch("SELECT workspace_id FROM workspace_counters ORDER BY 1")
-        ]
+        now = now or await pool.fetchval("SELECT now()")
+        # A workspace keeping its messages fewer days than the log is kept cuts its log
+        # there too: events carry the messages they announced.
+        rows = await pool.fetch(
+            "SELECT c.workspace_id, w.message_retention_days AS days FROM workspace_counters c"
+            " JOIN workspaces w ON w.id = c.workspace_id ORDER BY 1"
+        )
         deleted = 0
-        for workspace_id in workspaces:
-            deleted += await self._sweep_workspace(workspace_id, cutoff)
+        for row in rows:
+            retention = self.retention
+            if row["days"] is not None:
+                retention = min(retention, timedelta(days=row["days"]))
+            deleted += await self._sweep_workspace(row["workspace_id"], now - retention)
         return deleted
 
     async def _sweep_workspace(self, workspace_id: int, cutoff: datetime) -> int:

@@ -197,3 +197,23 @@ async def test_piccolo_queries_join_the_unit_and_roll_back_with_it(runtime: Runt
     assert await db.fetchval("SELECT name FROM workspaces WHERE slug = 'kept'") == "Kept"
     # Outside a unit, Piccolo goes back to the pool.
     assert await Workspace.count().where(Workspace.slug == "kept") == 1
+
+
+async def test_piccolo_joins_the_unit_when_a_second_runtime_opens_and_closes(
+    runtime: Runtime, db, settings
+) -> None:
+    """Tests (and the CLI) may open a second runtime beside the first: its engine becomes the
+    tables' engine, yet a unit of the first must still see its own uncommitted rows, and
+    once the second closes the tables must not be left on a closed pool."""
+    from wazify.db.tables import Workspace
+    from wazify.runtime import open_runtime
+
+    second = await open_runtime(settings, runtime.dsn, settings.token_keys, pool_max=2)
+    try:
+        async with unit_of_work(runtime, ACTOR) as uow:
+            await do_create_workspace(uow, "first")
+            seen = await Workspace.select(Workspace.slug).where(Workspace.slug == "first")
+            assert seen == [{"slug": "first"}]
+    finally:
+        await second.close()
+    assert await Workspace.count().where(Workspace.slug == "first") == 1

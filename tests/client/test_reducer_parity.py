@@ -114,6 +114,18 @@ def import_job(rnd: random.Random, job_id: int, account_id: int) -> dict:
     }
 
 
+def workspace(rnd: random.Random) -> dict:
+    due = rnd.choice([None, stamp(rnd)])
+    return {
+        "id": 1,
+        "slug": "shop",
+        "name": rnd.choice(["Shop", "Linen Studio"]),
+        "message_retention_days": rnd.choice([None, 30]),
+        "deletion_requested_at": None if due is None else stamp(rnd),
+        "deletion_due_at": due,
+    }
+
+
 def random_event(rnd: random.Random, seq: int, last_ids: dict[int, int]) -> dict:
     conversation_id = rnd.randrange(1, 8)
     envelope = {"seq": seq, "workspace_id": 1, "at": stamp(rnd)}
@@ -132,6 +144,10 @@ def random_event(rnd: random.Random, seq: int, last_ids: dict[int, int]) -> dict
             "member.updated",
             "account.updated",
             "import_job.updated",
+            "workspace.updated",
+            "contact.erased",
+            "account.erased",
+            "event.redacted",
         ]
     )
     last = last_ids.get(conversation_id, 1)
@@ -165,6 +181,14 @@ def random_event(rnd: random.Random, seq: int, last_ids: dict[int, int]) -> dict
         fields = {"member": member(rnd, rnd.randrange(1, 5))}
     elif kind == "import_job.updated":
         fields = {"job": import_job(rnd, rnd.randrange(1, 6), rnd.randrange(1, 3))}
+    elif kind == "workspace.updated":
+        fields = {"workspace": workspace(rnd)}
+    elif kind == "contact.erased":
+        fields = {"contact_id": conversation_id, "conversation_ids": [conversation_id]}
+    elif kind == "account.erased":
+        fields = {"account_id": rnd.choice([1, 2])}
+    elif kind == "event.redacted":
+        fields = {}
     else:
         account = {
             "id": rnd.randrange(1, 3),
@@ -193,6 +217,7 @@ def scenario(seed: int) -> tuple[dict, list[dict]]:
         "more_conversations": False,
         "team": team,
         "accounts": [],
+        "workspace": workspace(rnd),
     }
     # Staff snapshots hold each account's latest import job (older servers: no key).
     if rnd.random() < 0.7:

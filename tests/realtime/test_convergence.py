@@ -5,6 +5,7 @@ what a client needs, or the reducer (the semantics clients implement) is wrong."
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -246,3 +247,62 @@ async def test_a_history_import_converges_for_staff_and_agents(
         assert (await bootstrap(client, agent))["import_jobs"] == []
     finally:
         stop()
+
+
+async def test_privacy_actions_converge(client, runtime, admin, world) -> None:
+    """Correction, deletion requests and erasures: workspace.updated, member.updated,
+    contact.erased and account.erased bridge the bootstraps like every other event."""
+    agent = await world.member(admin.workspace_id, "agent@example.com", "agent")
+    for body in (
+        ALL_CASES["message_text"](),
+        ALL_CASES["message_text"](contact=CONTACT_B, ts_ms=TS_MS + 10),
+        ALL_CASES["message_text"](account=ACCOUNT_B, contact=CONTACT_B, ts_ms=TS_MS + 20),
+    ):
+        await deliver(client, runtime, body)
+
+    async def call(method: str, url: str, body: dict | None = None) -> dict:
+        response = await client.request(method, url, json=body, headers=admin.headers)
+        assert response.status_code < 300, response.text
+        return response.json()
+
+    steps = [
+        (lambda: call("PATCH", "/api/v1/workspace", {"name": "Renamed"}), "workspace.updated"),
+        (
+            lambda: call("PATCH", f"/api/v1/members/{agent.user_id}", {"name": "Agnes"}),
+            "member.updated",
+        ),
+        (
+            lambda: call("POST", "/api/v1/workspace/deletion", {"confirm": "shop"}),
+            "workspace.updated",
+        ),
+        (lambda: call("DELETE", "/api/v1/workspace/deletion"), "workspace.updated"),
+    ]
+    for step, kind in steps:
+        events = await converges(client, runtime, agent, step)
+        assert [e["type"] for e in events] == [kind]
+    contact_id = await runtime.engine.pool.fetchval(
+        "SELECT ct.id FROM contacts ct JOIN ig_accounts a ON a.id = ct.account_id"
+        " WHERE ct.igsid = $1 AND a.ig_id = $2",
+        CONTACT,
+        ACCOUNT,
+    )
+    events = await converges(
+        client, runtime, agent, lambda: call("POST", f"/api/v1/contacts/{contact_id}/erase")
+    )
+    assert [e["type"] for e in events] == ["contact.erased"]
+    account_id = await runtime.engine.pool.fetchval(
+        "SELECT id FROM ig_accounts WHERE ig_id = $1", ACCOUNT
+    )
+
+    async def erase_account() -> None:
+        await call(
+            "POST", f"/api/v1/accounts/{account_id}/disconnect", {"delete_conversations": True}
+        )
+        async with asyncio.timeout(15):
+            while await runtime.engine.pool.fetchval(
+                "SELECT count(*) FROM ig_accounts WHERE id = $1", account_id
+            ):
+                await asyncio.sleep(0.05)
+
+    events = await converges(client, runtime, agent, erase_account)
+    assert [e["type"] for e in events][-1] == "account.erased"

@@ -18,6 +18,12 @@ class Address(str):
     look at its connections: `address.server.server_state.connections`)."""
 
     server: uvicorn.Server
+    task: asyncio.Task[None]
+
+    async def stop(self) -> None:
+        """Stop serving now (the app's lifespan ends: its workers stop)."""
+        self.server.should_exit = True
+        await self.task
 
 
 @asynccontextmanager
@@ -48,6 +54,7 @@ async def live_server(app: Litestar, **options: Any) -> AsyncIterator[Address]:
         await asyncio.sleep(0.01)
     address = Address(f"{config.host}:{config.port}")
     address.server = server
+    address.task = task
     try:
         yield address
     finally:

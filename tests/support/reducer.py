@@ -97,6 +97,23 @@ def apply_event(snapshot: Snapshot, event: dict) -> None:
         _upsert_import_job(snapshot, event["job"])
     elif kind == "read_position.updated":
         pass  # one agent's own position: not part of the shared snapshot
+    elif kind == "workspace.updated":
+        snapshot["workspace"] = event["workspace"]
+    elif kind == "contact.erased":
+        gone = set(event["conversation_ids"])
+        snapshot["conversations"] = [
+            c
+            for c in snapshot["conversations"]
+            if c["id"] not in gone and c["contact"]["id"] != event["contact_id"]
+        ]
+    elif kind == "account.erased":
+        account_id = event["account_id"]
+        snapshot["accounts"] = [a for a in snapshot["accounts"] if a["id"] != account_id]
+        snapshot["conversations"] = [
+            c for c in snapshot["conversations"] if c["account_id"] != account_id
+        ]
+    elif kind == "event.redacted":
+        pass  # the event named erased data: its content is gone, its seq still counts
     else:
         raise AssertionError(f"the reference reducer does not know {kind!r}")
     snapshot["seq"] = max(snapshot["seq"], event["seq"])

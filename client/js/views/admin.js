@@ -1,11 +1,14 @@
-// Administration: members and roles, connected accounts, quarantined webhooks, the audit log.
-// Each tab loads its list when shown; accounts are live (account.updated events), with
-// their history import or resync (import_job.updated events) and a Resync button.
+// Administration: members and roles, connected accounts, the workspace itself (name,
+// retention, deletion), quarantined webhooks, the audit log. Each tab loads its list when
+// shown; accounts and the workspace are live (account.updated, workspace.updated events),
+// accounts with their history import or resync (import_job.updated events) and a Resync
+// button.
 
 import { h, replace, toast } from "../dom.js";
 import { fullTime } from "../format.js";
+import { createWorkspaceSettings } from "./workspace.js";
 
-const TABS = [["members", "Members"], ["accounts", "Accounts"], ["webhooks", "Webhooks"], ["audit", "Audit log"]];
+const TABS = [["members", "Members"], ["accounts", "Accounts"], ["workspace", "Workspace"], ["webhooks", "Webhooks"], ["audit", "Audit log"]];
 const ROLES = ["agent", "supervisor", "admin"];
 
 // ctx: {api, store}
@@ -15,6 +18,7 @@ export function createAdminView(ctx) {
   const body = h("div", { class: "admin-body" });
   const el = h("section", { class: "page admin", "aria-labelledby": "admin-title" }, h("h1", { id: "admin-title" }, "Administration"), nav, body);
   let accountsVersion = "";
+  const workspace = createWorkspaceSettings(ctx);
 
   function failure(error, what) {
     if (error.status === 404 || error.status === 405) return h("p", { class: "notice" }, `This server does not offer ${what} yet.`);
@@ -35,10 +39,16 @@ export function createAdminView(ctx) {
       h("td", {}, isAdmin && m.active ? h("select", { "aria-label": `Role of ${m.email}`, onchange: (e) => change(() => ctx.api.setRole(m.user_id, e.target.value), `Role of ${m.email} changed`) },
         ROLES.map((r) => h("option", { value: r, selected: r === m.role }, r))) : m.role),
       h("td", {}, m.active ? "active" : "deactivated"),
-      h("td", {}, isAdmin && m.active ? h("button", { type: "button", class: "danger", onclick: () => confirm(`Deactivate ${m.email}? Their sessions end now.`) && change(() => ctx.api.deactivate(m.user_id), `${m.email} deactivated`) }, "Deactivate") : "")));
+      h("td", {}, isAdmin ? h("button", { type: "button", onclick: () => rename(m) }, "Rename") : null, " ",
+        isAdmin && m.active ? h("button", { type: "button", class: "danger", onclick: () => confirm(`Deactivate ${m.email}? Their sessions end now.`) && change(() => ctx.api.deactivate(m.user_id), `${m.email} deactivated`) }, "Deactivate") : "")));
     const table = h("table", { class: "table" }, h("caption", { class: "visually-hidden" }, "Members"),
       h("thead", {}, h("tr", {}, ["Name", "Email", "Role", "State", ""].map((t) => h("th", { scope: "col" }, t)))), h("tbody", {}, rows));
     replace(body, table, isAdmin ? inviteForm() : null);
+  }
+
+  function rename(m) {
+    const name = prompt(`Display name of ${m.email}`, m.name || "");
+    if (name && name.trim() && name.trim() !== m.name) change(() => ctx.api.renameMember(m.user_id, name.trim()), `${m.email} is now ${name.trim()}`);
   }
 
   function inviteForm() {
@@ -94,7 +104,8 @@ export function createAdminView(ctx) {
       isAdmin ? h("div", { class: "actions" },
         a.status !== "connected" ? h("button", { type: "button", class: "primary", onclick: () => connect() }, "Reconnect") : null,
         a.status === "connected" ? h("button", { type: "button", "data-resync": a.id, onclick: () => change(() => ctx.api.request("POST", `/api/v1/accounts/${a.id}/resync`), `Resync of @${a.username} queued`) }, "Resync") : null,
-        a.status !== "disconnected" ? h("button", { type: "button", class: "danger", onclick: () => confirm(`Disconnect @${a.username}? Nothing can be sent from it afterwards.`) && change(() => ctx.api.request("POST", `/api/v1/accounts/${a.id}/disconnect`), `@${a.username} disconnected`) }, "Disconnect") : null) : null));
+        a.status !== "disconnected" ? h("button", { type: "button", class: "danger", onclick: () => confirm(`Disconnect @${a.username}? Nothing can be sent from it afterwards.`) && change(() => ctx.api.disconnect(a.id, false), `@${a.username} disconnected`) }, "Disconnect") : null,
+        h("button", { type: "button", class: "danger", onclick: () => confirm(`Disconnect @${a.username} and permanently delete its conversations, contacts and messages? This cannot be undone.`) && change(() => ctx.api.disconnect(a.id, true), `@${a.username} disconnected; its conversations are being deleted`) }, "Disconnect and delete its conversations")) : null));
     replace(body,
       list.length ? h("ul", { class: "plain accounts" }, rows) : h("p", {}, "No Instagram account is connected yet."),
       isAdmin ? h("button", { type: "button", class: "primary", onclick: () => connect() }, "Connect an Instagram account") : null,
@@ -176,7 +187,11 @@ export function createAdminView(ctx) {
     accountsVersion = "";
     replace(nav, TABS.map(([t, label]) => h("a", { href: `#/admin/${t}`, "aria-current": t === tab ? "page" : null }, label)));
     if (tab === "members") members();
-    else if (tab === "webhooks") webhooks();
+    else if (tab === "workspace") {
+      workspace.reset();
+      replace(body, workspace.el);
+      workspace.update(ctx.store.state);
+    } else if (tab === "webhooks") webhooks();
     else if (tab === "audit") audit();
     else accounts(ctx.store.state);
   }
@@ -186,6 +201,7 @@ export function createAdminView(ctx) {
     show,
     update(state) {
       if (tab === "accounts" && state.snapshot) accounts(state);
+      if (tab === "workspace" && state.snapshot) workspace.update(state);
     },
   };
 }

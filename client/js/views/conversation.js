@@ -81,6 +81,9 @@ export function createConversationView(ctx) {
       }
       actions.append(h("button", { type: "button", class: "primary", onclick: () => ctx.actions.setStatus(conversation.id, "resolved"), "aria-keyshortcuts": "e", title: "Resolve (E)" }, "Resolve"));
     }
+    if (me.role === "admin") {
+      actions.append(h("button", { type: "button", class: "danger", onclick: () => ctx.actions.eraseContact(conversation.contact, name) }, "Erase contact"));
+    }
     const status = conversation.status === "pending" && conversation.snoozed_until
       ? `Snoozed until ${new Date(conversation.snoozed_until).toLocaleString()}`
       : conversation.status === "resolved" ? "Resolved" : "Open";

@@ -1,0 +1,202 @@
+"""The deletion worker: runs due deletion jobs (a workspace, one account's data) to the end.
+
+Every server process runs one, safely: a job is claimed with FOR UPDATE SKIP LOCKED and a
+lease naming its runner, and each step renews the lease and records where it is (the
+job's `progress`). A process that stops or dies mid-job leaves its lease to run out (on a
+clean stop it is given back at once); another runner resumes from the recorded step, every
+step being idempotent. A failing step records its error on the job (`wazify deletions
+list` shows it) and is retried at the next lease. Jobs are woken at once when requested in
+this process, otherwise found within `interval` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+
+from wazify.actions import purge
+from wazify.actions.uow import Actor, unit_of_work
+from wazify.runtime import Runtime
+from wazify.workers.background import BackgroundLoop
+
+log = logging.getLogger("wazify.deletions")
+ACTOR = Actor.system("deletion-worker")
+INTERVAL_SECONDS = 30.0
+LEASE = timedelta(minutes=5)
+BATCH = 2000
+
+CLAIM_SQL = """
+UPDATE deletion_jobs SET state = 'running', runner = $1, lease_until = now() + $2::interval,
+    attempts = attempts + 1
+WHERE id = (SELECT id FROM deletion_jobs
+            WHERE state IN ('scheduled', 'running') AND due_at <= now()
+              AND (lease_until IS NULL OR lease_until < now())
+            ORDER BY due_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+RETURNING id, kind, workspace_id, account_id, progress::text AS progress
+"""
+RENEW_SQL = """
+UPDATE deletion_jobs SET lease_until = now() + $3::interval, progress = $4::jsonb
+WHERE id = $1 AND runner = $2 AND state = 'running' RETURNING id
+"""
+DONE_SQL = """
+UPDATE deletion_jobs SET state = 'done', finished_at = now(), lease_until = NULL,
+    progress = $3::jsonb, last_error = '' WHERE id = $1 AND runner = $2
+"""
+
+
+class LeaseLost(Exception):
+    """Another runner holds the job now (ours ran out): stop without touching it."""
+
+
+class DeletionWorker(BackgroundLoop):
+    task_name = "deletion-worker"
+
+    def __init__(
+        self, runtime: Runtime, *, interval: float = INTERVAL_SECONDS, batch: int = BATCH
+    ) -> None:
+        self.runtime = runtime
+        self.interval = interval
+        self.batch = batch
+        self.runner = secrets.token_hex(8)
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.run_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the database is away: try again next round
+                log.warning("deletion worker round failed: %s", error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.interval)
+            self._wake.clear()
+
+    async def run_due(self) -> int:
+        """Run every due job to the end; returns how many finished."""
+        finished = 0
+        while (job := await self._claim()) is not None:
+            try:
+                await self._run_job(job)
+                finished += 1
+            except LeaseLost:
+                log.warning("deletion job %s was taken over by another runner", job["id"])
+            except asyncio.CancelledError:
+                await asyncio.shield(self._release(job["id"]))
+                raise
+            except Exception as error:
+                log.exception("deletion job %s failed; retried at its next lease", job["id"])
+                await self._record_error(job["id"], error)
+        return finished
+
+    async def _claim(self) -> dict[str, Any] | None:
+        row = await self.runtime.engine.pool.fetchrow(CLAIM_SQL, self.runner, LEASE)
+        if row is None:
+            return None
+        return {**dict(row), "progress": msgspec.json.decode(row["progress"])}
+
+    async def _run_job(self, job: dict[str, Any]) -> None:
+        target = purge.Target(job["workspace_id"], job["account_id"])
+        progress: dict[str, Any] = job["progress"]
+        steps = ACCOUNT_STEPS if job["kind"] == "account" else WORKSPACE_STEPS
+        while (step := progress.get("step", steps[0])) != "done":
+            # Shielded: stop() cancels the task, and a transaction cancelled while it
+            # commits never returns its connection to the pool.
+            more = await asyncio.shield(self._step(job["id"], step, target, progress))
+            if not more:
+                progress["step"] = steps[steps.index(step) + 1]
+            await self._renew(job["id"], progress)
+
+    async def _step(
+        self, job_id: int, step: str, target: purge.Target, progress: dict[str, Any]
+    ) -> bool:
+        """Run one transaction of `step`; True while the step has more to do."""
+        if step == "finish":
+            async with unit_of_work(self.runtime, ACTOR) as uow:
+                if target.account_id is not None:
+                    summary = await purge.do_finish_account_erasure(
+                        uow, target, progress.get("after", 0)
+                    )
+                else:
+                    data_dir = self.runtime.settings.data_dir
+                    summary = await purge.do_finish_workspace_deletion(
+                        uow, target.workspace_id, data_dir
+                    )
+                progress.update(summary, step="done")
+                await self._done(uow.conn, job_id, progress)
+            return True
+        async with self.runtime.engine.pool.acquire() as conn, conn.transaction():
+            count, more = await _run_batch(conn, step, target, progress, self.batch)
+        progress[step] = progress.get(step, 0) + count
+        return more
+
+    async def _renew(self, job_id: int, progress: dict[str, Any]) -> None:
+        if progress.get("step") == "done":
+            return
+        renewed = await self.runtime.engine.pool.fetchval(
+            RENEW_SQL, job_id, self.runner, LEASE, msgspec.json.encode(progress).decode()
+        )
+        if renewed is None:
+            raise LeaseLost
+
+    async def _done(self, conn: Any, job_id: int, progress: dict[str, Any]) -> None:
+        status = await conn.execute(
+            DONE_SQL, job_id, self.runner, msgspec.json.encode(progress).decode()
+        )
+        if status.endswith(" 0"):
+            raise LeaseLost  # rolls the unit back: the runner holding the job finishes it
+
+    async def _release(self, job_id: int) -> None:
+        with contextlib.suppress(Exception):
+            await self.runtime.engine.pool.execute(
+                "UPDATE deletion_jobs SET lease_until = NULL WHERE id = $1 AND runner = $2",
+                job_id,
+                self.runner,
+            )
+
+    async def _record_error(self, job_id: int, error: Exception) -> None:
+        with contextlib.suppress(Exception):
+            await self.runtime.engine.pool.execute(
+                "UPDATE deletion_jobs SET last_error = $3 WHERE id = $1 AND runner = $2",
+                job_id,
+                self.runner,
+                f"{type(error).__name__}: {error}"[:500],
+            )
+
+
+WORKSPACE_STEPS = ["messages", "events", "audit", "finish", "done"]
+ACCOUNT_STEPS = ["audit", "messages", "events", "finish", "done"]
+
+
+async def _run_batch(
+    conn: Any, step: str, target: purge.Target, progress: dict[str, Any], batch: int
+) -> tuple[int, bool]:
+    """(rows handled, whether the step has more)."""
+    if step == "messages":
+        count = await purge.delete_messages_batch(conn, target, batch)
+        return count, count == batch
+    if step == "events" and target.account_id is None:
+        count = await purge.delete_events_batch(conn, target.workspace_id, batch)
+        return count, count == batch
+    if step == "events":
+        count, after = await purge.redact_account_events_page(
+            conn, target, progress.get("after", 0)
+        )
+        if after is not None:
+            progress["after"] = after
+        return count, after is not None
+    if step == "audit" and target.account_id is None:
+        count = await purge.delete_audit_batch(conn, target.workspace_id, batch)
+        return count, count == batch
+    if step == "audit":
+        return await purge.redact_account_audit(conn, target), False
+    raise ValueError(f"unknown deletion step {step!r}")

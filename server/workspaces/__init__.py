@@ -1,0 +1,1 @@
+"""The workspace itself: its name, message retention and deletion, as admins manage them."""
