@@ -1,5 +1,6 @@
 """Piccolo tables, one module per area: the schema's definition (db/migrations follows them)."""
 
+from wazify.db.tables.exports import ExportJob
 from wazify.db.tables.identity import (
     ApiToken,
     Invitation,
@@ -43,6 +44,7 @@ ALL_TABLES = (
     WebhookReceipt,
     OAuthState,
     Installation,
+    ExportJob,
 )
 
 __all__ = [table.__name__ for table in ALL_TABLES] + ["ALL_TABLES"]
