@@ -21,6 +21,7 @@ from wazify.auth.guards import PRINCIPAL_DEPENDENCY
 from wazify.auth.middleware import AuthMiddleware
 from wazify.auth.routes import auth_router
 from wazify.conversations.routes import conversations_router
+from wazify.exports.routes import exports_router
 from wazify.health import healthz, readyz
 from wazify.lib.gc_tuning import tune_garbage_collector
 from wazify.lib.http_errors import EXCEPTION_HANDLERS
@@ -34,6 +35,8 @@ from wazify.settings import Settings, load_settings
 from wazify.webhooks.admin import receipts_router
 from wazify.webhooks.routes import instagram_webhook
 from wazify.webhooks.service import WebhookPipeline
+from wazify.workers.export_sweeper import ExportSweeper
+from wazify.workers.exports import ExportWorker
 from wazify.workers.outbound import Outbound
 from wazify.workers.retention import EventRetentionSweeper
 from wazify.workers.sweepers import SnoozeSweeper
@@ -76,9 +79,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.token_refresher.start()
         app.state.outbound = Outbound.create(app.state.runtime, settings, settings.send_worker)
         app.state.outbound.start()
+        app.state.exports = ExportWorker(app.state.runtime, settings)
+        app.state.exports.start()
+        app.state.export_sweeper = ExportSweeper(app.state.runtime, settings)
+        app.state.export_sweeper.start()
         try:
             yield
         finally:
+            await app.state.export_sweeper.stop()
+            await app.state.exports.stop()
             await app.state.outbound.stop()
             await app.state.token_refresher.stop()
             await app.state.retention.stop()
@@ -100,6 +109,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     def provide_outbound(state: State) -> Outbound | None:
         return getattr(state, "outbound", None)
 
+    def provide_exports(state: State) -> ExportWorker | None:
+        return getattr(state, "exports", None)
+
     return Litestar(
         route_handlers=[
             healthz,
@@ -111,6 +123,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             accounts_router,
             conversations_router,
             *replies_handlers,  # after conversations_router: they share a path
+            exports_router,
             instagram_webhook,
             bootstrap,
             live_stream,
@@ -123,6 +136,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             "webhooks": Provide(provide_webhooks, sync_to_thread=False),
             "realtime": Provide(provide_realtime, sync_to_thread=False),
             "outbound": Provide(provide_outbound, sync_to_thread=False),
+            "exports": Provide(provide_exports, sync_to_thread=False),
             "principal": PRINCIPAL_DEPENDENCY,
         },
         middleware=[AuthMiddleware()],

@@ -41,8 +41,7 @@ class ExportJob(Table, tablename="export_jobs"):
     updated_at = Timestamptz(default=Now())
 
     export_jobs_kind_check = Check(
-        "(kind = 'workspace' AND contact_id IS NULL) OR (kind = 'contact' AND contact_id IS NOT NULL)"
+        "(kind = 'workspace' AND contact_id IS NULL)"
+        " OR (kind = 'contact' AND contact_id IS NOT NULL)"
     )
-    export_jobs_status_check = Check(
-        "status IN ('queued', 'running', 'done', 'failed', 'expired')"
-    )
+    export_jobs_status_check = Check("status IN ('queued', 'running', 'done', 'failed', 'expired')")

@@ -17,6 +17,7 @@ from wazify.views import (
     AccountView,
     ContactView,
     ConversationView,
+    ExportView,
     MemberView,
     MessageView,
     ReactionView,
@@ -88,6 +89,12 @@ class AccountUpdated(EventBase, tag="account.updated"):
     account: AccountView
 
 
+class ExportUpdated(EventBase, tag="export.updated"):
+    """A data export job was requested or moved on (progress, done, failed, expired)."""
+
+    export: ExportView
+
+
 Event = (
     MessageCreated
     | MessageUpdated
@@ -101,6 +108,7 @@ Event = (
     | ContactUpdated
     | MemberUpdated
     | AccountUpdated
+    | ExportUpdated
 )
 
 EVENT_TYPES: tuple[type[EventBase], ...] = Event.__args__  # type: ignore[attr-defined]
@@ -124,6 +132,7 @@ class Audience(msgspec.Struct, frozen=True, kw_only=True):
 
 EVERYONE = Audience()
 STAFF = Audience(roles=("admin", "supervisor"))
+ADMINS = Audience(roles=("admin",))
 
 
 def only(user_id: int) -> Audience:
