@@ -83,6 +83,8 @@ export function applyEvent(snapshot, event) {
     snapshot.accounts = upsertBy(snapshot.accounts, "id", event.account);
   } else if (kind === "read_position.updated") {
     // one agent's own position: not part of the shared snapshot
+  } else if (kind === "export.updated") {
+    // an admin's data export job: not part of the shared snapshot (store.js keeps them)
   } else {
     // Unlike the reference (which asserts), a client must survive a newer server:
     // an unknown event is skipped, and its seq still counts as applied.

@@ -96,6 +96,26 @@ def member(rnd: random.Random, user_id: int) -> dict:
     }
 
 
+def export_job(rnd: random.Random, seq: int) -> dict:
+    done = rnd.random() > 0.5
+    return {
+        "id": rnd.randrange(1, 4),
+        "kind": "workspace",
+        "contact_id": None,
+        "status": "done" if done else "running",
+        "status_reason": "",
+        "requested_by": 1,
+        "requested_label": "u1@example.com",
+        "rows_done": seq,
+        "rows_total": 100,
+        "file_size": 2048 if done else None,
+        "created_at": stamp(rnd),
+        "started_at": stamp(rnd),
+        "finished_at": stamp(rnd) if done else None,
+        "expires_at": stamp(rnd) if done else None,
+    }
+
+
 def random_event(rnd: random.Random, seq: int, last_ids: dict[int, int]) -> dict:
     conversation_id = rnd.randrange(1, 8)
     envelope = {"seq": seq, "workspace_id": 1, "at": stamp(rnd)}
@@ -113,6 +133,7 @@ def random_event(rnd: random.Random, seq: int, last_ids: dict[int, int]) -> dict
             "contact.updated",
             "member.updated",
             "account.updated",
+            "export.updated",
         ]
     )
     last = last_ids.get(conversation_id, 1)
@@ -144,6 +165,8 @@ def random_event(rnd: random.Random, seq: int, last_ids: dict[int, int]) -> dict
         fields = {"contact": contact(rnd, conversation_id)}
     elif kind == "member.updated":
         fields = {"member": member(rnd, rnd.randrange(1, 5))}
+    elif kind == "export.updated":
+        fields = {"export": export_job(rnd, seq)}
     else:
         account = {
             "id": rnd.randrange(1, 3),

@@ -22,6 +22,7 @@ from wazify.actions.auth import do_create_invitation, do_create_token
 from wazify.actions.connections import do_create_oauth_state
 from wazify.actions.contacts import do_correct_contact
 from wazify.actions.conversations import do_assign, do_mark_read, do_unassign
+from wazify.actions.exports import do_request_export
 from wazify.actions.replies import do_queue_reply, do_react
 from wazify.actions.uow import Actor, unit_of_work
 from wazify.app import create_app
@@ -240,6 +241,19 @@ async def _team_work(
             "SELECT min(id) FROM messages WHERE conversation_id = $1", bruno_chat
         )
         await do_react(uow, workspace_id, first_of_bruno, admin.user_id, "\U0001f44d")
+
+
+async def request_export(runtime: Runtime, shop: Shop, contact: int | None = None) -> int:
+    """An export requested by the shop's admin, as the route does it; returns its id."""
+    async with unit_of_work(runtime, shop.admin_actor) as uow:
+        view = await do_request_export(
+            uow,
+            shop.workspace_id,
+            contact_id=contact,
+            requested_by=shop.admin.user_id,
+            label=shop.admin.email,
+        )
+    return view.id
 
 
 @pytest.fixture

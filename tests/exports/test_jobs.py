@@ -17,9 +17,9 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from tests.exports.conftest import Shop, read_export
+from tests.exports.conftest import Shop, read_export, request_export
 from tests.support.world import SYSTEM
-from wazify.actions.exports import MAX_ATTEMPTS, do_claim_export, do_request_export
+from wazify.actions.exports import MAX_ATTEMPTS, do_claim_export
 from wazify.actions.uow import unit_of_work
 from wazify.exports.archive import ArchiveWriter
 from wazify.realtime.broker import InProcessBroker
@@ -63,18 +63,6 @@ def held_writes(monkeypatch: pytest.MonkeyPatch) -> HeldWrites:
     return held
 
 
-async def request(runtime: Runtime, shop: Shop, contact: int | None = None) -> int:
-    async with unit_of_work(runtime, shop.admin_actor) as uow:
-        view = await do_request_export(
-            uow,
-            shop.workspace_id,
-            contact_id=contact,
-            requested_by=shop.admin.user_id,
-            label=shop.admin.email,
-        )
-    return view.id
-
-
 async def job(db, export_id: int) -> dict:
     row = await db.fetchrow("SELECT * FROM export_jobs WHERE id = $1", export_id)
     return dict(row)
@@ -97,7 +85,7 @@ async def check_complete(db, shop: Shop, export_id: int) -> dict:
 async def test_a_job_requested_before_a_restart_is_run_by_the_next_process(
     runtime: Runtime, db, shop: Shop, export_settings: Settings, database_url: str
 ) -> None:
-    export_id = await request(runtime, shop)  # this process stops before claiming it
+    export_id = await request_export(runtime, shop)  # this process stops before claiming it
     async with another_process(export_settings, database_url) as second:
         worker = ExportWorker(second, export_settings)
         assert await worker.run_once()
@@ -117,7 +105,7 @@ async def test_a_job_stopped_midway_is_released_and_the_next_process_finishes_it
     held_writes: HeldWrites,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    export_id = await request(runtime, shop)
+    export_id = await request_export(runtime, shop)
     worker = ExportWorker(runtime, export_settings)
     worker.start()
     assert await asyncio.to_thread(held_writes.writing.wait, 10)  # rows going in: midway
@@ -140,7 +128,7 @@ async def test_a_job_stopped_midway_is_released_and_the_next_process_finishes_it
 async def test_a_job_left_running_by_a_dead_process_is_taken_over_when_its_lease_ends(
     runtime: Runtime, db, shop: Shop, export_settings: Settings, database_url: str
 ) -> None:
-    export_id = await request(runtime, shop)
+    export_id = await request_export(runtime, shop)
     async with unit_of_work(runtime, SYSTEM) as uow:  # claimed, then the process died
         assert await do_claim_export(uow, timedelta(milliseconds=300)) is not None
     async with another_process(export_settings, database_url) as second:
@@ -154,7 +142,7 @@ async def test_a_job_left_running_by_a_dead_process_is_taken_over_when_its_lease
 async def test_a_job_that_keeps_dying_fails_with_the_reason(
     runtime: Runtime, db, shop: Shop, export_settings: Settings
 ) -> None:
-    export_id = await request(runtime, shop)
+    export_id = await request_export(runtime, shop)
     await db.execute(
         "UPDATE export_jobs SET status = 'running', attempts = $2,"
         " lease_until = now() - interval '1 second' WHERE id = $1",
@@ -170,7 +158,7 @@ async def test_a_job_that_keeps_dying_fails_with_the_reason(
 async def test_a_contact_erased_during_its_export_leaves_no_job_and_no_file(
     runtime: Runtime, db, shop: Shop, export_settings: Settings, held_writes: HeldWrites
 ) -> None:
-    export_id = await request(runtime, shop, shop.alice)
+    export_id = await request_export(runtime, shop, shop.alice)
     worker = ExportWorker(runtime, export_settings, progress_seconds=0.05)
     running = asyncio.create_task(worker.run_once())
     assert await asyncio.to_thread(held_writes.writing.wait, 10)
@@ -184,7 +172,7 @@ async def test_a_contact_erased_during_its_export_leaves_no_job_and_no_file(
 async def test_progress_reaches_the_admins_only(
     runtime: Runtime, db, shop: Shop, export_settings: Settings
 ) -> None:
-    export_id = await request(runtime, shop)
+    export_id = await request_export(runtime, shop)
     worker = ExportWorker(runtime, export_settings, progress_seconds=0.001)
     assert await worker.run_once()
     rows = await db.fetch(
@@ -204,7 +192,7 @@ async def test_progress_reaches_the_admins_only(
 async def test_the_sweeper_deletes_expired_files_and_orphans(
     runtime: Runtime, db, shop: Shop, export_settings: Settings
 ) -> None:
-    export_id = await request(runtime, shop)
+    export_id = await request_export(runtime, shop)
     assert await ExportWorker(runtime, export_settings).run_once()
     finished = Path((await job(db, export_id))["file_path"])
     folder = export_settings.exports_folder

@@ -85,6 +85,8 @@ def apply_event(snapshot: Snapshot, event: dict) -> None:
         snapshot["accounts"] = _upsert_by(snapshot["accounts"], "id", event["account"])
     elif kind == "read_position.updated":
         pass  # one agent's own position: not part of the shared snapshot
+    elif kind == "export.updated":
+        pass  # an admin's data export job: not part of the shared snapshot
     else:
         raise AssertionError(f"the reference reducer does not know {kind!r}")
     snapshot["seq"] = max(snapshot["seq"], event["seq"])
