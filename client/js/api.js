@@ -88,6 +88,10 @@ export function createApi({ fetch = globalThis.fetch.bind(globalThis), base = ""
     setRole: (userId, role) => request("PATCH", `/api/v1/members/${userId}`, { role }),
     deactivate: (userId) => request("POST", `/api/v1/members/${userId}/deactivate`),
     audit: (params) => request("GET", "/api/v1/audit" + query(params)),
+    // Data exports (admins)
+    exports: () => request("GET", "/api/v1/exports"),
+    exportJob: (id) => request("GET", `/api/v1/exports/${id}`),
+    requestExport: (body) => request("POST", "/api/v1/exports", body),
     query,
   };
 }

@@ -1,10 +1,12 @@
-// Administration: members and roles, connected accounts, quarantined webhooks, the audit log.
+// Administration: members and roles, connected accounts, quarantined webhooks, the audit log,
+// data exports (views/privacy.js).
 // Each tab loads its list when shown; accounts are live (account.updated events).
 
 import { h, replace, toast } from "../dom.js";
 import { fullTime } from "../format.js";
+import { createDataTab } from "./privacy.js";
 
-const TABS = [["members", "Members"], ["accounts", "Accounts"], ["webhooks", "Webhooks"], ["audit", "Audit log"]];
+const TABS = [["members", "Members"], ["accounts", "Accounts"], ["webhooks", "Webhooks"], ["audit", "Audit log"], ["data", "Data"]];
 const ROLES = ["agent", "supervisor", "admin"];
 
 // ctx: {api, store}
@@ -14,6 +16,7 @@ export function createAdminView(ctx) {
   const body = h("div", { class: "admin-body" });
   const el = h("section", { class: "page admin", "aria-labelledby": "admin-title" }, h("h1", { id: "admin-title" }, "Administration"), nav, body);
   let accountsVersion = "";
+  const data = createDataTab(ctx, body);
 
   function failure(error, what) {
     if (error.status === 404 || error.status === 405) return h("p", { class: "notice" }, `This server does not offer ${what} yet.`);
@@ -157,6 +160,7 @@ export function createAdminView(ctx) {
     if (tab === "members") members();
     else if (tab === "webhooks") webhooks();
     else if (tab === "audit") audit();
+    else if (tab === "data") data.show();
     else accounts(ctx.store.state);
   }
 
@@ -165,6 +169,7 @@ export function createAdminView(ctx) {
     show,
     update(state) {
       if (tab === "accounts" && state.snapshot) accounts(state);
+      if (tab === "data" && state.snapshot) data.update(state);
     },
   };
 }
