@@ -57,6 +57,8 @@ class ExportClaim:
 
 
 async def _emit(uow: UnitOfWork, workspace_id: int, export_id: int) -> ExportView:
+    """export.updated with the job as it now stands (its row locked by the caller's change:
+    a contact's erasure, which deletes it, waits for the commit)."""
     view = (await export_views([export_id]))[export_id]
     uow.emit(ExportUpdated(workspace_id=workspace_id, at=uow.now, export=view), ADMINS)
     return view
@@ -151,7 +153,11 @@ async def do_record_progress(
     uow: UnitOfWork, claim: ExportClaim, rows_done: int, rows_total: int, lease: timedelta
 ) -> bool:
     """Renew the lease and say how far the export got; False when the claim was lost."""
-    before = await ExportJob.select(ExportJob.rows_done, ExportJob.rows_total).where(claim.ours)
+    before = (
+        await ExportJob.select(ExportJob.rows_done, ExportJob.rows_total)
+        .where(claim.ours)
+        .lock_rows()
+    )
     if not before:
         return False
     changes = {
@@ -200,8 +206,8 @@ async def do_fail_export(uow: UnitOfWork, claim: ExportClaim, reason: str, *, re
     """A failed attempt: queued again while attempts remain (and it may help), else failed."""
     if retry and claim.attempt < MAX_ATTEMPTS:
         await _requeue(uow, claim, f"attempt {claim.attempt} failed ({reason}); trying again")
-    elif await ExportJob.exists().where(claim.ours):
-        await _finish_failed(uow, claim.id, reason)
+    else:
+        await _finish_failed(uow, claim.id, reason, claim.ours)
 
 
 async def do_release_export(uow: UnitOfWork, claim: ExportClaim) -> None:
@@ -221,7 +227,7 @@ async def _requeue(uow: UnitOfWork, claim: ExportClaim, reason: str) -> None:
         await _emit(uow, claim.workspace_id, claim.id)
 
 
-async def _finish_failed(uow: UnitOfWork, export_id: int, reason: str) -> None:
+async def _finish_failed(uow: UnitOfWork, export_id: int, reason: str, where: Any = None) -> None:
     changes = {
         ExportJob.status: "failed",
         ExportJob.status_reason: reason,
@@ -229,12 +235,13 @@ async def _finish_failed(uow: UnitOfWork, export_id: int, reason: str) -> None:
         ExportJob.finished_at: uow.now,
         ExportJob.updated_at: uow.now,
     }
-    row = (
+    rows = (
         await ExportJob.update(changes)
-        .where(ExportJob.id == export_id)
+        .where(ExportJob.id == export_id if where is None else where)
         .returning(ExportJob.workspace)
     )
-    await _emit(uow, row[0]["workspace_id"], export_id)
+    if rows:  # else: gone meanwhile, erased with its contact or workspace
+        await _emit(uow, rows[0]["workspace_id"], export_id)
 
 
 async def do_expire_exports(uow: UnitOfWork, limit: int = 100) -> list[str]:

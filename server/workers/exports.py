@@ -14,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from wazify.actions.exports import (
     ExportClaim,
@@ -34,6 +36,7 @@ from wazify.settings import Settings
 from wazify.workers.background import BackgroundLoop
 
 log = logging.getLogger("wazify.exports")
+T = TypeVar("T")
 ACTOR = Actor.system("export-worker")
 
 
@@ -117,24 +120,25 @@ class ExportWorker(BackgroundLoop):
             )
         )
         try:
-            if await self._lost(claim, export, progress):
-                export.cancel()
-                await asyncio.gather(export, return_exceptions=True)
-                log.warning("export %d: its lease ran out and another process took it", claim.id)
-                return
-            manifest = await export
+            lost = await self._lost(claim, export, progress)
+            manifest = None if lost else await export
         except asyncio.CancelledError:  # stop(): back to the queue for the next process
-            export.cancel()
-            await asyncio.gather(export, return_exceptions=True)
+            await _cancel(export)
             await asyncio.shield(self._in_unit(do_release_export, claim))
             raise
         except NotFound as error:  # the workspace or the contact was deleted meanwhile
+            await _cancel(export)
             await asyncio.shield(self._in_unit(do_fail_export, claim, error.message, retry=False))
             return
         except Exception as error:
+            await _cancel(export)
             log.exception("export %d failed", claim.id)
             reason = f"{type(error).__name__}: {error}"[:300]
             await asyncio.shield(self._in_unit(do_fail_export, claim, reason, retry=True))
+            return
+        if manifest is None:
+            await _cancel(export)
+            log.warning("export %d: its lease ran out and another process took it", claim.id)
             return
         await asyncio.shield(self._complete(claim, path, manifest))
 
@@ -168,9 +172,18 @@ class ExportWorker(BackgroundLoop):
         if not done:  # lost at the last moment: the winner writes its own file
             await asyncio.to_thread(path.unlink, missing_ok=True)
 
-    async def _in_unit(self, action, *args, **kwargs):  # type: ignore[no-untyped-def]
+    async def _in_unit(
+        self, action: Callable[..., Awaitable[T]], *args: object, **kwargs: object
+    ) -> T:
         async with unit_of_work(self.runtime, ACTOR) as uow:
             return await action(uow, *args, **kwargs)
+
+
+async def _cancel(export: asyncio.Task) -> None:
+    """Stop the export (it deletes its partial file) and wait until it has."""
+    if not export.done():
+        export.cancel()
+    await asyncio.gather(export, return_exceptions=True)
 
 
 def _size_and_sha256(path: Path) -> tuple[int, str]:

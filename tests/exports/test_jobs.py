@@ -139,6 +139,23 @@ async def test_a_job_left_running_by_a_dead_process_is_taken_over_when_its_lease
     assert (await check_complete(db, shop, export_id))["attempts"] == 2
 
 
+async def test_a_process_that_lost_its_claim_stops_and_leaves_the_job_to_the_winner(
+    runtime: Runtime, db, shop: Shop, export_settings: Settings, held_writes: HeldWrites
+) -> None:
+    export_id = await request_export(runtime, shop)
+    worker = ExportWorker(runtime, export_settings, progress_seconds=0.05)
+    running = asyncio.create_task(worker.run_once())
+    assert await asyncio.to_thread(held_writes.writing.wait, 10)
+    # This process stalled past its lease and another one claimed the job (attempt 2).
+    await db.execute("UPDATE export_jobs SET attempts = 2 WHERE id = $1", export_id)
+    await asyncio.sleep(0.3)  # its heartbeats (every 0.05 s) find the claim lost
+    held_writes.release.set()  # (the write in flight ends before the file can go)
+    assert await running
+    row = await job(db, export_id)
+    assert (row["status"], row["attempts"], row["file_path"]) == ("running", 2, None)
+    assert list(export_settings.exports_folder.iterdir()) == []
+
+
 async def test_a_job_that_keeps_dying_fails_with_the_reason(
     runtime: Runtime, db, shop: Shop, export_settings: Settings
 ) -> None:
