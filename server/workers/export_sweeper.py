@@ -59,13 +59,18 @@ class ExportSweeper(BackgroundLoop):
         """Expire what is due and delete the files no job holds; returns files deleted."""
         deleted = 0
         while True:
-            async with unit_of_work(self.runtime, ACTOR) as uow:
-                paths = await asyncio.shield(do_expire_exports(uow))
+            # Shielded: stop() cancels the task, and a transaction cancelled while it
+            # commits never returns its connection to the pool.
+            paths = await asyncio.shield(self._expire_batch())
             for path in paths:
                 deleted += await asyncio.to_thread(_delete, Path(path))
             if not paths:
                 break
         return deleted + await self._delete_orphans()
+
+    async def _expire_batch(self) -> list[str]:
+        async with unit_of_work(self.runtime, ACTOR) as uow:
+            return await do_expire_exports(uow)
 
     async def _delete_orphans(self) -> int:
         candidates = await asyncio.to_thread(self._old_files)

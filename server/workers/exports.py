@@ -123,21 +123,21 @@ class ExportWorker(BackgroundLoop):
             lost = await self._lost(claim, export, progress)
             manifest = None if lost else await export
         except asyncio.CancelledError:  # stop(): back to the queue for the next process
-            await _cancel(export)
+            await _cancel(export, path)
             await asyncio.shield(self._in_unit(do_release_export, claim))
             raise
         except NotFound as error:  # the workspace or the contact was deleted meanwhile
-            await _cancel(export)
+            await _cancel(export, path)
             await asyncio.shield(self._in_unit(do_fail_export, claim, error.message, retry=False))
             return
         except Exception as error:
-            await _cancel(export)
+            await _cancel(export, path)
             log.exception("export %d failed", claim.id)
             reason = f"{type(error).__name__}: {error}"[:300]
             await asyncio.shield(self._in_unit(do_fail_export, claim, reason, retry=True))
             return
         if manifest is None:
-            await _cancel(export)
+            await _cancel(export, path)
             log.warning("export %d: its lease ran out and another process took it", claim.id)
             return
         await asyncio.shield(self._complete(claim, path, manifest))
@@ -179,11 +179,13 @@ class ExportWorker(BackgroundLoop):
             return await action(uow, *args, **kwargs)
 
 
-async def _cancel(export: asyncio.Task) -> None:
-    """Stop the export (it deletes its partial file) and wait until it has."""
+async def _cancel(export: asyncio.Task, path: Path) -> None:
+    """Stop the export and delete its file: partial, or complete when it finished just as
+    the claim was found lost (or the heartbeat failed)."""
     if not export.done():
         export.cancel()
     await asyncio.gather(export, return_exceptions=True)
+    await asyncio.to_thread(path.unlink, missing_ok=True)
 
 
 def _size_and_sha256(path: Path) -> tuple[int, str]:

@@ -156,6 +156,21 @@ async def test_a_process_that_lost_its_claim_stops_and_leaves_the_job_to_the_win
     assert list(export_settings.exports_folder.iterdir()) == []
 
 
+async def test_a_claim_found_lost_as_the_export_ends_leaves_no_file(
+    runtime: Runtime, db, shop: Shop, export_settings: Settings
+) -> None:
+    """The race: the heartbeat finds the claim lost while the export writes its last bytes."""
+
+    class Late(ExportWorker):
+        async def _lost(self, claim, export, progress) -> bool:  # type: ignore[no-untyped-def]
+            await asyncio.wait([export])
+            return True
+
+    await request_export(runtime, shop)
+    assert await Late(runtime, export_settings).run_once()
+    assert list(export_settings.exports_folder.iterdir()) == []
+
+
 async def test_a_job_that_keeps_dying_fails_with_the_reason(
     runtime: Runtime, db, shop: Shop, export_settings: Settings
 ) -> None:
