@@ -148,6 +148,12 @@ async def test_another_workspaces_exports_and_contacts_do_not_exist(
     assert other_id not in [item["id"] for item in listing.json()["items"]]
 
 
+async def test_no_body_is_the_whole_workspace(client: httpx.AsyncClient, shop: Shop) -> None:
+    response = await client.post("/api/v1/exports", headers=shop.admin.headers)
+    assert response.status_code == 202, response.text
+    assert (response.json()["kind"], response.json()["contact_id"]) == ("workspace", None)
+
+
 async def test_bad_requests_name_their_field(client: httpx.AsyncClient, shop: Shop) -> None:
     for body, field in (({"contact_id": 0}, "contact_id"), ({"kind": "all"}, "kind")):
         response = await client.post("/api/v1/exports", json=body, headers=shop.admin.headers)
