@@ -130,11 +130,14 @@ async def test_a_job_left_running_by_a_dead_process_is_taken_over_when_its_lease
 ) -> None:
     export_id = await request_export(runtime, shop)
     async with unit_of_work(runtime, SYSTEM) as uow:  # claimed, then the process died
-        assert await do_claim_export(uow, timedelta(milliseconds=300)) is not None
+        assert await do_claim_export(uow, timedelta(minutes=1)) is not None
     async with another_process(export_settings, database_url) as second:
         worker = ExportWorker(second, export_settings)
         assert not await worker.run_once()  # its lease still runs
-        await asyncio.sleep(0.3)
+        await db.execute(  # the minute passes
+            "UPDATE export_jobs SET lease_until = now() - interval '1 second' WHERE id = $1",
+            export_id,
+        )
         assert await worker.run_once()
     assert (await check_complete(db, shop, export_id))["attempts"] == 2
 
