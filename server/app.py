@@ -19,6 +19,7 @@ from wazify.auth.guards import PRINCIPAL_DEPENDENCY
 from wazify.auth.middleware import AuthMiddleware
 from wazify.auth.routes import auth_router
 from wazify.conversations.routes import conversations_router
+from wazify.exports.routes import exports_router
 from wazify.health import healthz, readyz
 from wazify.history.routes import history_router
 from wazify.lib.gc_tuning import tune_garbage_collector
@@ -43,6 +44,8 @@ from wazify.webhooks.admin import receipts_router
 from wazify.webhooks.routes import instagram_webhook
 from wazify.webhooks.service import WebhookPipeline
 from wazify.workers.deletions import DeletionWorker
+from wazify.workers.export_sweeper import ExportSweeper
+from wazify.workers.exports import ExportWorker
 from wazify.workers.history import History
 from wazify.workers.outbound import Outbound
 from wazify.workers.privacy import PrivacySweeper
@@ -98,9 +101,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.deletions.start()
         app.state.privacy = PrivacySweeper(app.state.runtime)
         app.state.privacy.start()
+        app.state.exports = ExportWorker(app.state.runtime, settings)
+        app.state.exports.start()
+        app.state.export_sweeper = ExportSweeper(app.state.runtime, settings)
+        app.state.export_sweeper.start()
         try:
             yield
         finally:
+            await app.state.export_sweeper.stop()
+            await app.state.exports.stop()
             await app.state.privacy.stop()
             await app.state.deletions.stop()
             if app.state.history is not None:
@@ -130,6 +139,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     def provide_wake_deletions(state: State) -> Callable[[], None]:
         return state.deletions.wake
 
+    def provide_exports(state: State) -> ExportWorker | None:
+        return getattr(state, "exports", None)
+
     return Litestar(
         route_handlers=[
             healthz,
@@ -143,6 +155,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             history_router,
             conversations_router,
             *replies_handlers,  # after conversations_router: they share a path
+            exports_router,
             instagram_webhook,
             workspace_router,
             privacy_router,
@@ -156,6 +169,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             "realtime": Provide(provide_realtime, sync_to_thread=False),
             "outbound": Provide(provide_outbound, sync_to_thread=False),
             "wake_deletions": Provide(provide_wake_deletions, sync_to_thread=False),
+            "exports": Provide(provide_exports, sync_to_thread=False),
             "principal": PRINCIPAL_DEPENDENCY,
         },
         middleware=[RequestIdMiddleware(), RefuseNulMiddleware(), AuthMiddleware()],

@@ -63,6 +63,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     history_rate_per_second: int = 2
     webhook_silence_minutes: int = 15
     history_worker: bool = True
+
+    # Data exports (docs/export.md): the folder of the files (None: data_dir/exports), how
+    # long a finished export's download link lives; the job loop's tuning (tests shorten it).
+    export_dir: Path | None = None
+    export_link_hours: int = 24
+    export_poll_seconds: float = 2.0
+    export_lease_seconds: float = 60.0
+    export_sweep_seconds: float = 600.0
     # Live stream tuning (not read from the environment; tests shorten them).
     realtime_heartbeat_seconds: float = 15
     realtime_validate_seconds: float = 3
@@ -73,6 +81,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def embedded_database(self) -> bool:
         return self.database_url is None
+
+    @property
+    def exports_folder(self) -> Path:
+        return self.export_dir or self.data_dir / "exports"
 
     @property
     def secure_cookies(self) -> bool:
@@ -187,6 +199,7 @@ def load_settings(
     if not (version.startswith("v") and version[1:].replace(".", "").isdigit()):
         raise SettingsError(f"META_GRAPH_VERSION: must look like v25.0, got {version!r}")
     data_dir = env.get("WAZIFY_DATA_DIR", "").strip()
+    export_dir = env.get("WAZIFY_EXPORT_DIR", "").strip()
     port = _int(env, "WAZIFY_PORT", 8000, 1, 65535)
     log_level = env.get("WAZIFY_LOG_LEVEL", "INFO").strip().upper() or "INFO"
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -224,6 +237,8 @@ def load_settings(
         receipt_retention_days=_int(env, "WAZIFY_RECEIPT_RETENTION_DAYS", 7, 1, 90),
         audit_retention_days=_int(env, "WAZIFY_AUDIT_RETENTION_DAYS", 365, 30, 3650),
         deletion_grace_days=_int(env, "WAZIFY_DELETION_GRACE_DAYS", 7, 0, 29),
+        export_dir=Path(export_dir).expanduser() if export_dir else None,
+        export_link_hours=_int(env, "WAZIFY_EXPORT_LINK_HOURS", 24, 1, 24 * 30),
         log_level=log_level,
         log_format=log_format,
         metrics_token=metrics_token,

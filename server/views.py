@@ -140,3 +140,23 @@ class ImportJobView(View, kw_only=True):
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
+
+
+class ExportView(View, kw_only=True):
+    """A data export job, as admins see it (the download link is not part of it: the API
+    hands it to admins who ask, and it never enters the event log)."""
+
+    id: int
+    kind: Literal["workspace", "contact"]
+    contact_id: int | None = None
+    status: Literal["queued", "running", "done", "failed", "expired"] = "queued"
+    status_reason: str = ""
+    requested_by: int | None = None
+    requested_label: str = ""
+    rows_done: int = 0
+    rows_total: int = 0
+    file_size: int | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    expires_at: datetime | None = None

@@ -11,6 +11,7 @@ import re
 import secrets
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
+from operator import itemgetter
 from pathlib import Path
 
 import asyncpg
@@ -21,6 +22,7 @@ from piccolo.table import sort_table_classes
 
 from tests.support.schema import (
     LEGACY_FILES,
+    Schema,
     differences,
     migrate_the_sql_way,
     schema_of,
@@ -53,6 +55,7 @@ RAW_INDEXES = {
     "import_jobs_one_active", "import_jobs_due", "import_jobs_account",
     "deletion_jobs_one_active", "deletion_jobs_due", "deletion_jobs_code", "ig_accounts_meta_user",
     "webhook_receipts_received",
+    "export_jobs_active", "export_jobs_workspace", "export_jobs_contact", "export_jobs_expiry",
 }  # fmt: skip
 WIDENED_KEYS = {
     ("events", "events_pkey", "PRIMARY KEY (workspace_id, seq)"),
@@ -67,6 +70,22 @@ SEARCH_EXPRESSION = "to_tsvector('simple'::regconfig, COALESCE(text, ''::text))"
 SEARCH = ("messages", "search", "tsvector", False, SEARCH_EXPRESSION, "s", "")
 
 Databases = Callable[[], Awaitable[str]]
+
+# The Piccolo migrations that do what the SQL files of earlier releases did; later ones run.
+LEGACY_IDS = [i for file in LEGACY_FILES for i in LEGACY_MIGRATIONS[file.name]]
+
+
+def of_tables(schema: Schema, tables: set[str]) -> Schema:
+    """The part of a schema about `tables` (a sequence by its owning table; functions kept)."""
+    table_of = {"sequences": lambda row: row[2]}
+    return {
+        kind: {
+            row
+            for row in rows
+            if kind == "functions" or table_of.get(kind, itemgetter(0))(row) in tables
+        }
+        for kind, rows in schema.items()
+    }
 
 
 @pytest.fixture

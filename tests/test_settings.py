@@ -58,6 +58,7 @@ def error_for(env: dict[str, str], dotenv: Path | None = None) -> str:
         ({"WAZIFY_SESSION_IDLE_MINUTES": "x"}, "WAZIFY_SESSION_IDLE_MINUTES", "integer"),
         ({"WAZIFY_SESSION_ABSOLUTE_HOURS": "0"}, "WAZIFY_SESSION_ABSOLUTE_HOURS", "from 1"),
         ({"WAZIFY_EVENT_RETENTION_DAYS": "3651"}, "WAZIFY_EVENT_RETENTION_DAYS", "to 3650"),
+        ({"WAZIFY_EXPORT_LINK_HOURS": "0"}, "WAZIFY_EXPORT_LINK_HOURS", "from 1 to 720"),
     ],
 )
 def test_each_mistake_names_its_variable(env: dict[str, str], variable: str, detail: str) -> None:
@@ -123,6 +124,8 @@ def test_every_variable_is_read() -> None:
             "WAZIFY_SESSION_IDLE_MINUTES": "30",
             "WAZIFY_SESSION_ABSOLUTE_HOURS": "8",
             "WAZIFY_EVENT_RETENTION_DAYS": "7",
+            "WAZIFY_EXPORT_DIR": "/srv/exports",
+            "WAZIFY_EXPORT_LINK_HOURS": "48",
             "WAZIFY_LOG_LEVEL": "debug",
         }
     )
@@ -143,8 +146,11 @@ def test_every_variable_is_read() -> None:
         session_idle_minutes=30,
         session_absolute_hours=8,
         event_retention_days=7,
+        export_dir=Path("/srv/exports"),
+        export_link_hours=48,
         log_level="DEBUG",
     )
+    assert settings.exports_folder == Path("/srv/exports")
     assert settings.secure_cookies is True
     assert not settings.embedded_database
 

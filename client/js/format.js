@@ -110,3 +110,17 @@ export function newClientId() {
   const bytes = crypto.getRandomValues(new Uint8Array(12));
   return "c" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+// "12.4 MB": a file's size for people (decimal units, as file managers show them).
+export function byteSize(bytes) {
+  if (bytes == null) return "";
+  if (bytes < 1000) return `${bytes} B`;
+  const units = ["kB", "MB", "GB", "TB"];
+  let value = bytes / 1000;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+}

@@ -106,6 +106,8 @@ export function applyEvent(snapshot, event) {
     snapshot.conversations = snapshot.conversations.filter((c) => c.account_id !== event.account_id);
   } else if (kind === "event.redacted") {
     // the event named erased data: its content is gone, its seq still counts
+  } else if (kind === "export.updated") {
+    // an admin's data export job: not part of the shared snapshot (store.js keeps them)
   } else {
     // Unlike the reference (which asserts), a client must survive a newer server:
     // an unknown event is skipped, and its seq still counts as applied.

@@ -19,6 +19,7 @@ export function initialState() {
     viewing: {}, // conversation id -> user ids who have it open
     typing: {}, // conversation id -> {user id: {name, until}}
     connection: "connecting", // connecting | live | offline | resyncing
+    exports: {}, // export id -> ExportView (admins: the Data screen and export.updated)
   };
 }
 
@@ -104,6 +105,8 @@ export function applyEvent(state, event) {
   } else if (kind === "account.erased") {
     const gone = new Set(Object.values(next.known).filter((c) => c.account_id === event.account_id).map((c) => c.id));
     next = forgetConversations(next, gone);
+  } else if (kind === "export.updated") {
+    next = { ...next, exports: { ...next.exports, [event.export.id]: event.export } };
   } else if (kind === "read_position.updated") {
     if (state.me && event.user_id === state.me.user.id) {
       next = { ...next, readPositions: { ...next.readPositions, [event.conversation_id]: event.message_id } };
@@ -174,6 +177,19 @@ export function typingNames(state, conversationId, now = Date.now()) {
   return Object.values(state.typing[conversationId] || {})
     .filter((t) => t.until > now)
     .map((t) => t.name);
+}
+
+// Export jobs from the API (the list, one job): the stream keeps known jobs current, so an
+// answer fetched before an event must not undo it; it only adds jobs not known yet and the
+// download link of a job in the state it was fetched in (links never ride on events).
+export function mergeExports(state, jobs) {
+  const exports = { ...state.exports };
+  for (const job of jobs) {
+    const known = exports[job.id];
+    if (!known) exports[job.id] = job;
+    else if (known.status === job.status) exports[job.id] = { ...known, download_path: job.download_path ?? null, download_url: job.download_url ?? null };
+  }
+  return { ...state, exports };
 }
 
 // A page of the list API: conversations not yet known join; known ones are already kept

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { contactName, duration, initials, preview, replyWindow, utf8Bytes } from "../js/format.js";
+import { byteSize, contactName, duration, initials, preview, replyWindow, utf8Bytes } from "../js/format.js";
 
 test("bytes are counted in UTF-8, as Meta does", () => {
   assert.equal(utf8Bytes("abc"), 3);
@@ -44,4 +44,12 @@ test("previews name every kind", () => {
   assert.equal(preview({ attachments: [{ type: "story_mention" }] }), "Mentioned you in their story");
   assert.equal(preview({ kind: "postback", payload: { title: "Hours?" } }), "Tapped “Hours?”");
   assert.equal(preview({ kind: "unknown", unsupported: true, attachments: [] }), "Unsupported message");
+});
+
+test("file sizes read as people read them", () => {
+  assert.equal(byteSize(null), "");
+  assert.equal(byteSize(512), "512 B");
+  assert.equal(byteSize(1500), "1.5 kB");
+  assert.equal(byteSize(12_400_000), "12 MB");
+  assert.equal(byteSize(3_200_000_000), "3.2 GB");
 });

@@ -3,7 +3,7 @@ import { test } from "node:test";
 
 import {
   acceptSentMessage, addHistoryPage, addLocalMessage, applyEvent, applyFrame, failLocalMessage,
-  inboxList, initialState, loadBootstrap, mergeConversations, myUnread, typingNames,
+  inboxList, initialState, loadBootstrap, mergeConversations, mergeExports, myUnread, typingNames,
 } from "../js/store.js";
 import { bootstrap, conversation, event, message } from "./fixtures.js";
 
@@ -151,4 +151,29 @@ test("an erased contact or account leaves the list, its history and positions at
   state = applyEvent(state, event(14, "event.redacted", {}));
   assert.equal(state.cursor, 14);
   assert.deepEqual(state.snapshot.conversations, before.conversations);
+});
+
+function job(id, status, extra = {}) {
+  return { id, kind: "workspace", contact_id: null, status, status_reason: "", requested_by: 1, requested_label: "ann@x", rows_done: 0, rows_total: 0, file_size: null, created_at: "2026-05-01T10:00:00Z", started_at: null, finished_at: null, expires_at: null, ...extra };
+}
+
+test("export.updated keeps each export job current, outside the snapshot", () => {
+  let state = ready();
+  state = applyEvent(state, event(11, "export.updated", { export: job(3, "queued") }));
+  state = applyEvent(state, event(12, "export.updated", { export: job(3, "running", { rows_done: 40, rows_total: 100 }) }));
+  assert.equal(state.exports[3].rows_done, 40);
+  assert.equal(state.snapshot.seq, 12);
+  assert.deepEqual(Object.keys(state.snapshot).sort(), ["accounts", "conversations", "me", "more_conversations", "seq", "team"]);
+});
+
+test("a list fetched before an event does not undo it, and brings the download link", () => {
+  let state = ready();
+  state = applyEvent(state, event(11, "export.updated", { export: job(3, "done", { rows_done: 9, rows_total: 9 }) }));
+  state = mergeExports(state, [job(3, "running"), job(2, "expired")]);
+  assert.equal(state.exports[3].status, "done");
+  assert.equal(state.exports[2].status, "expired");
+  state = mergeExports(state, [job(3, "done", { download_path: "/api/v1/exports/3/download?x" })]);
+  assert.equal(state.exports[3].download_path, "/api/v1/exports/3/download?x");
+  state = applyEvent(state, event(12, "export.updated", { export: job(3, "expired") }));
+  assert.equal(state.exports[3].download_path, undefined);
 });

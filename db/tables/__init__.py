@@ -1,5 +1,6 @@
 """Piccolo tables, one module per area: the schema's definition (db/migrations follows them)."""
 
+from wazify.db.tables.exports import ExportJob
 from wazify.db.tables.history import ImportJob
 from wazify.db.tables.identity import (
     ApiToken,
@@ -49,6 +50,7 @@ ALL_TABLES = (
     DeletionJob,
     DataDeletionRequest,
     ContentScrub,
+    ExportJob,
 )
 
 __all__ = [table.__name__ for table in ALL_TABLES] + ["ALL_TABLES"]

@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from wazify.cli import admin, demo, instagram, keys, privacy, serve, webhooks, worker
+from wazify.cli import admin, demo, export, instagram, keys, privacy, serve, webhooks, worker
 from wazify.cli.common import CliError
 from wazify.lib.errors import AppError
 from wazify.settings import SettingsError
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     instagram.register(verbs)
     webhooks.register(verbs)
     worker.register(verbs)
+    export.register(verbs)
     privacy.register(verbs)
     return parser
 

@@ -42,6 +42,13 @@ class Conflict(AppError):
     code = "conflict"
 
 
+class Gone(AppError):
+    """It existed, and is no more (an expired link)."""
+
+    status = 410
+    code = "gone"
+
+
 class TooLarge(AppError):
     status = 413
     code = "too_large"

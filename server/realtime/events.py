@@ -17,6 +17,7 @@ from wazify.views import (
     AccountView,
     ContactView,
     ConversationView,
+    ExportView,
     ImportJobView,
     MemberView,
     MessageView,
@@ -120,6 +121,12 @@ class EventRedacted(EventBase, tag="event.redacted"):
     stays contiguous for resume), its content is gone. Clients skip it."""
 
 
+class ExportUpdated(EventBase, tag="export.updated"):
+    """A data export job was requested or moved on (progress, done, failed, expired)."""
+
+    export: ExportView
+
+
 Event = (
     MessageCreated
     | MessageUpdated
@@ -138,6 +145,7 @@ Event = (
     | ContactErased
     | AccountErased
     | EventRedacted
+    | ExportUpdated
 )
 
 EVENT_TYPES: tuple[type[EventBase], ...] = Event.__args__  # type: ignore[attr-defined]
@@ -161,6 +169,7 @@ class Audience(msgspec.Struct, frozen=True, kw_only=True):
 
 EVERYONE = Audience()
 STAFF = Audience(roles=("admin", "supervisor"))
+ADMINS = Audience(roles=("admin",))
 
 
 def only(user_id: int) -> Audience:

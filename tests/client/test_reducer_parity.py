@@ -126,6 +126,26 @@ def workspace(rnd: random.Random) -> dict:
     }
 
 
+def export_job(rnd: random.Random, seq: int) -> dict:
+    done = rnd.random() > 0.5
+    return {
+        "id": rnd.randrange(1, 4),
+        "kind": "workspace",
+        "contact_id": None,
+        "status": "done" if done else "running",
+        "status_reason": "",
+        "requested_by": 1,
+        "requested_label": "u1@example.com",
+        "rows_done": seq,
+        "rows_total": 100,
+        "file_size": 2048 if done else None,
+        "created_at": stamp(rnd),
+        "started_at": stamp(rnd),
+        "finished_at": stamp(rnd) if done else None,
+        "expires_at": stamp(rnd) if done else None,
+    }
+
+
 def random_event(rnd: random.Random, seq: int, last_ids: dict[int, int]) -> dict:
     conversation_id = rnd.randrange(1, 8)
     envelope = {"seq": seq, "workspace_id": 1, "at": stamp(rnd)}
@@ -148,6 +168,7 @@ def random_event(rnd: random.Random, seq: int, last_ids: dict[int, int]) -> dict
             "contact.erased",
             "account.erased",
             "event.redacted",
+            "export.updated",
         ]
     )
     last = last_ids.get(conversation_id, 1)
@@ -189,6 +210,8 @@ def random_event(rnd: random.Random, seq: int, last_ids: dict[int, int]) -> dict
         fields = {"account_id": rnd.choice([1, 2])}
     elif kind == "event.redacted":
         fields = {}
+    elif kind == "export.updated":
+        fields = {"export": export_job(rnd, seq)}
     else:
         account = {
             "id": rnd.randrange(1, 3),

@@ -306,3 +306,42 @@ async def test_privacy_actions_converge(client, runtime, admin, world) -> None:
 
     events = await converges(client, runtime, agent, erase_account)
     assert [e["type"] for e in events][-1] == "account.erased"
+
+
+async def test_export_jobs_converge_and_reach_the_admins_only(
+    client, runtime, admin, world
+) -> None:
+    agent = await world.member(admin.workspace_id, "alice@example.com", "agent")
+    lead = await world.member(admin.workspace_id, "lead@example.com", "supervisor")
+
+    async def export_to_the_end() -> None:
+        response = await client.post("/api/v1/exports", json={}, headers=admin.headers)
+        assert response.status_code == 202, response.text
+        async with asyncio.timeout(10):
+            while (
+                await runtime.engine.pool.fetchval(
+                    "SELECT status FROM export_jobs WHERE id = $1", response.json()["id"]
+                )
+                != "done"
+            ):
+                await asyncio.sleep(0.02)
+
+    events = await converges(client, runtime, admin, export_to_the_end)
+    assert {e["type"] for e in events} == {"export.updated"}
+    assert [e["export"]["status"] for e in events][:2] == ["queued", "running"]
+    assert events[-1]["export"]["status"] == "done"
+    for member in (agent, lead):  # the same kind of span, seen by others: nothing
+        before = await bootstrap(client, member)
+        await export_to_the_end()
+        after = await bootstrap(client, member)
+        rows = await runtime.engine.pool.fetch(
+            VISIBLE_SQL,
+            member.workspace_id,
+            before["seq"],
+            after["seq"],
+            member.user_id,
+            member.role,
+        )
+        assert rows == [] and after["seq"] > before["seq"]
+        # Their snapshot did not change (their cursor moves on with the heartbeat's watermark).
+        assert comparable({**before, "seq": 0}) == comparable({**after, "seq": 0})

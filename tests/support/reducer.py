@@ -114,6 +114,8 @@ def apply_event(snapshot: Snapshot, event: dict) -> None:
         ]
     elif kind == "event.redacted":
         pass  # the event named erased data: its content is gone, its seq still counts
+    elif kind == "export.updated":
+        pass  # an admin's data export job: not part of the shared snapshot
     else:
         raise AssertionError(f"the reference reducer does not know {kind!r}")
     snapshot["seq"] = max(snapshot["seq"], event["seq"])

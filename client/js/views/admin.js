@@ -1,14 +1,15 @@
 // Administration: members and roles, connected accounts, the workspace itself (name,
-// retention, deletion), quarantined webhooks, the audit log. Each tab loads its list when
-// shown; accounts and the workspace are live (account.updated, workspace.updated events),
-// accounts with their history import or resync (import_job.updated events) and a Resync
-// button.
+// retention, deletion), quarantined webhooks, the audit log, data exports (views/privacy.js).
+// Each tab loads its list when shown; accounts and the workspace are live (account.updated,
+// workspace.updated events), accounts with their history import or resync
+// (import_job.updated events) and a Resync button.
 
 import { h, replace, toast } from "../dom.js";
 import { fullTime } from "../format.js";
+import { createDataTab } from "./privacy.js";
 import { createWorkspaceSettings } from "./workspace.js";
 
-const TABS = [["members", "Members"], ["accounts", "Accounts"], ["workspace", "Workspace"], ["webhooks", "Webhooks"], ["audit", "Audit log"]];
+const TABS = [["members", "Members"], ["accounts", "Accounts"], ["workspace", "Workspace"], ["webhooks", "Webhooks"], ["audit", "Audit log"], ["data", "Data"]];
 const ROLES = ["agent", "supervisor", "admin"];
 
 // ctx: {api, store}
@@ -19,6 +20,7 @@ export function createAdminView(ctx) {
   const el = h("section", { class: "page admin", "aria-labelledby": "admin-title" }, h("h1", { id: "admin-title" }, "Administration"), nav, body);
   let accountsVersion = "";
   const workspace = createWorkspaceSettings(ctx);
+  const data = createDataTab(ctx, body);
 
   function failure(error, what) {
     if (error.status === 404 || error.status === 405) return h("p", { class: "notice" }, `This server does not offer ${what} yet.`);
@@ -193,6 +195,7 @@ export function createAdminView(ctx) {
       workspace.update(ctx.store.state);
     } else if (tab === "webhooks") webhooks();
     else if (tab === "audit") audit();
+    else if (tab === "data") data.show();
     else accounts(ctx.store.state);
   }
 
@@ -202,6 +205,7 @@ export function createAdminView(ctx) {
     update(state) {
       if (tab === "accounts" && state.snapshot) accounts(state);
       if (tab === "workspace" && state.snapshot) workspace.update(state);
+      if (tab === "data" && state.snapshot) data.update(state);
     },
   };
 }

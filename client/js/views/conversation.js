@@ -7,6 +7,7 @@ import { member, typingNames } from "../store.js";
 import { avatar, presenceDot } from "./avatar.js";
 import { createComposer } from "./composer.js";
 import { renderMessage } from "./message.js";
+import { contactExportButton } from "./privacy.js";
 
 const SNOOZES = [
   ["1 hour", () => new Date(Date.now() + 3600e3)],
@@ -82,6 +83,7 @@ export function createConversationView(ctx) {
       actions.append(h("button", { type: "button", class: "primary", onclick: () => ctx.actions.setStatus(conversation.id, "resolved"), "aria-keyshortcuts": "e", title: "Resolve (E)" }, "Resolve"));
     }
     if (me.role === "admin") {
+      actions.append(contactExportButton(ctx, conversation.contact));
       actions.append(h("button", { type: "button", class: "danger", onclick: () => ctx.actions.eraseContact(conversation.contact, name) }, "Erase contact"));
     }
     const status = conversation.status === "pending" && conversation.snoozed_until

@@ -1,0 +1,1 @@
+"""Data exports (access and portability): the format, the exporter, the routes of the jobs."""
