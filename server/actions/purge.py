@@ -9,6 +9,7 @@ workspace's or account's own row, so nothing is ever left half-deleted and visib
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 from wazify.actions.redaction import Erased, redact_audit, rewrite_page
 from wazify.actions.uow import UnitOfWork
 from wazify.auth.throttle import account_key
+from wazify.db.tables import ExportJob
 from wazify.realtime.events import AccountErased
 from wazify.workspaces.files import workspace_folders
 
@@ -168,6 +170,10 @@ async def do_finish_workspace_deletion(uow: UnitOfWork, workspace_id: int, data_
         " WHERE o.user_id = u.id AND o.workspace_id <> $1)",
         workspace_id,
     )
+    # Export files live in the exports folder (a setting), named by job, not by workspace.
+    exports = await ExportJob.select(ExportJob.file_path).where(
+        (ExportJob.workspace == workspace_id) & ExportJob.file_path.is_not_null()
+    )
     await uow.conn.execute("DELETE FROM workspaces WHERE id = $1", workspace_id)
     await uow.conn.execute(
         "DELETE FROM users WHERE id = ANY($1::bigint[])", [row["id"] for row in alone]
@@ -176,12 +182,22 @@ async def do_finish_workspace_deletion(uow: UnitOfWork, workspace_id: int, data_
         "DELETE FROM login_attempts WHERE key = ANY($1::text[])",
         [account_key(row["email"]) for row in alone],
     )
-    for folder in workspace_folders(data_dir, workspace_id):
-        shutil.rmtree(folder, ignore_errors=True)
+    await asyncio.to_thread(
+        _remove_files,
+        workspace_folders(data_dir, workspace_id),
+        [Path(export["file_path"]) for export in exports],
+    )
     summary = {"slug": slug, "users": len(alone), "receipts": receipts}
     # The workspace's own trail went with it: this entry is the installation's.
     uow.audit("workspace.deleted", None, "workspace", workspace_id, after=summary)
     return summary
+
+
+def _remove_files(folders: list[Path], files: list[Path]) -> None:
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    for file in files:
+        file.unlink(missing_ok=True)
 
 
 def _count(status: str) -> int:

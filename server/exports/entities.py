@@ -26,9 +26,11 @@ from wazify.db.tables import (
     Contact,
     Conversation,
     DeferredEffect,
+    DeletionJob,
     Event,
     ExportJob,
     IgAccount,
+    ImportJob,
     Invitation,
     Message,
     Reaction,
@@ -172,6 +174,8 @@ WORKSPACE_ENTITIES: tuple[Entity, ...] = (
     entity(
         "export_jobs.jsonl", ExportJob, f"export_jobs t WHERE {OF_WORKSPACE}", omit=("file_path",)
     ),
+    entity("import_jobs.jsonl", ImportJob, f"import_jobs t WHERE {OF_WORKSPACE}"),
+    entity("deletion_jobs.jsonl", DeletionJob, f"deletion_jobs t WHERE {OF_WORKSPACE}"),
 )
 
 CONTACT_CONVERSATIONS = "SELECT id FROM conversations WHERE workspace_id = $1 AND contact_id = $2"
@@ -226,4 +230,7 @@ OTHER_TABLES: dict[str, str] = {
     "oauth_states": "Instagram Login's one-time CSRF states: secrets, minutes long",
     "login_attempts": "the sign-in throttle's keys, not a workspace's",
     "installation": "the installation's id, not a workspace's",
+    "data_deletion_requests": "Meta's callback codes, not a workspace's (deletion_jobs.jsonl"
+    " names the code of each job it started)",
+    "content_scrubs": "a work queue of ids (unsent messages whose copies are being removed)",
 }

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +15,23 @@ import pytest
 
 from tests.exports.conftest import ALICE, BRUNO, CLARA, Export, Shop, read_export
 from tests.support.world import SYSTEM
+from wazify.actions.deletions import do_request_workspace_deletion
 from wazify.actions.exports import do_request_export
+from wazify.actions.imports import do_queue_import
 from wazify.actions.uow import unit_of_work
 from wazify.exports.exporter import Requester, Scope, write_export
 from wazify.runtime import Runtime
 
 # Columns that never leave (secrets, raw bodies, server paths, the search index).
-NEVER = {"access_token_enc", "token_hash", "password_hash", "body", "file_path", "search"}
+NEVER = {
+    "access_token_enc",
+    "token_hash",
+    "password_hash",
+    "body",
+    "file_path",
+    "search",
+    "lease_token",
+}
 
 # The workspace's rows of each file, as the test reads them ($1: the workspace).
 WORKSPACE_ROWS = {
@@ -53,6 +63,8 @@ WORKSPACE_ROWS = {
     "webhook_receipts.jsonl": "SELECT * FROM webhook_receipts r WHERE EXISTS (SELECT 1"
     " FROM ig_accounts a WHERE a.workspace_id = $1 AND a.ig_id = ANY (r.ig_ids))",
     "export_jobs.jsonl": "SELECT * FROM export_jobs WHERE workspace_id = $1",
+    "import_jobs.jsonl": "SELECT * FROM import_jobs WHERE workspace_id = $1",
+    "deletion_jobs.jsonl": "SELECT * FROM deletion_jobs WHERE workspace_id = $1",
 }
 # One contact's rows ($1: the workspace, $2: the contact).
 CONVERSATIONS_OF = "SELECT id FROM conversations WHERE workspace_id = $1 AND contact_id = $2"
@@ -149,9 +161,16 @@ def check_manifest(export: Export) -> None:
 async def test_a_workspace_export_is_every_row_of_every_entity(
     runtime: Runtime, db, shop: Shop, tmp_path: Path
 ) -> None:
-    async with unit_of_work(runtime, SYSTEM) as uow:  # a job: export_jobs has a row too
+    async with unit_of_work(runtime, SYSTEM) as uow:  # jobs: their tables have rows too
         await do_request_export(
             uow, shop.workspace_id, contact_id=shop.bruno, requested_by=None, label="t"
+        )
+        account_id = await uow.conn.fetchval(
+            "SELECT min(id) FROM ig_accounts WHERE workspace_id = $1", shop.workspace_id
+        )
+        await do_queue_import(uow, account_id, "manual")
+        await do_request_workspace_deletion(
+            uow, shop.workspace_id, requested_by=None, confirm="shop", grace=timedelta(days=7)
         )
     export = await export_of(runtime, Scope(shop.workspace_id), tmp_path)
     await check_against_database(db, export, WORKSPACE_ROWS, shop.workspace_id)

@@ -52,6 +52,15 @@ async def test_a_workspace_deletion_is_confirmed_shown_cancellable_and_survives_
     folder = workspace_folder(shop.runtime.settings.data_dir, "exports", shop.workspace_id)
     folder.mkdir(parents=True)
     (folder / "export.zip").write_bytes(b"an export")
+    # A finished export lives in the exports folder (a setting), named by its job.
+    exported = tmp_path / "elsewhere" / "7-1.zip"
+    exported.parent.mkdir()
+    exported.write_bytes(b"a finished export")
+    await db.execute(
+        "INSERT INTO export_jobs (workspace_id, status, file_path) VALUES ($1, 'done', $2)",
+        shop.workspace_id,
+        str(exported),
+    )
     other = await world.workspace("other")
     both = await world.member(other, "both@example.com", "agent")
     await world.member(shop.workspace_id, "both@example.com", "agent", session=False)
@@ -115,6 +124,7 @@ async def test_a_workspace_deletion_is_confirmed_shown_cancellable_and_survives_
     assert await find_everywhere(db, "admin@example.com") == []  # belonged to shop alone
     assert await db.fetchval("SELECT count(*) FROM users WHERE id = $1", both.user_id) == 1
     assert not folder.exists()
+    assert not exported.exists()
     deleted = await db.fetchrow(
         "SELECT workspace_id, after::text AS after FROM audit_entries"
         " WHERE action = 'workspace.deleted'"
