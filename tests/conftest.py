@@ -97,7 +97,8 @@ async def shared_runtime(settings: Settings, database_url: str) -> AsyncIterator
 TABLES = (
     "workspaces, workspace_counters, users, memberships, sessions, api_tokens, invitations,"
     " login_attempts, ig_accounts, contacts, conversations, messages, reactions,"
-    " deferred_effects, read_positions, events, audit_entries, webhook_receipts, oauth_states"
+    " deferred_effects, read_positions, events, audit_entries, webhook_receipts, oauth_states,"
+    " notes, note_mentions, labels, conversation_labels, canned_responses"
 )
 
 

@@ -21,6 +21,13 @@ from wazify.db.tables.inbox import (
     ReadPosition,
 )
 from wazify.db.tables.log import AuditEntry, Event, Installation, WebhookReceipt
+from wazify.db.tables.team import (
+    CannedResponse,
+    ConversationLabel,
+    Label,
+    Note,
+    NoteMention,
+)
 
 ALL_TABLES = (
     Workspace,
@@ -43,6 +50,11 @@ ALL_TABLES = (
     WebhookReceipt,
     OAuthState,
     Installation,
+    Note,
+    NoteMention,
+    Label,
+    ConversationLabel,
+    CannedResponse,
 )
 
 __all__ = [table.__name__ for table in ALL_TABLES] + ["ALL_TABLES"]
