@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 import asyncpg
-from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 
 from wazify.db.tables import ALL_TABLES
 
@@ -35,6 +35,29 @@ async def keep_session_state(connection: asyncpg.Connection) -> None:
     pg_advisory_unlock_all): one round trip per release, on every request. Wazify never
     changes session state on a pooled connection (no SET, advisory locks are
     transaction-scoped, nothing LISTENs); asyncpg still rolls back an open transaction."""
+
+
+class JoinedTransaction(PostgresTransaction):
+    """Piccolo's view of a transaction opened on an asyncpg connection by our own code (the
+    write path's unit of work, the bootstrap's snapshot). Piccolo runs a query on the
+    connection of the engine's current transaction when there is one; this one is begun,
+    committed and rolled back by its owner, never by Piccolo. A Piccolo `transaction()`
+    opened inside nests into it, as Piccolo nests its own."""
+
+    def __init__(self, engine: PostgresEngine, connection: asyncpg.Connection) -> None:
+        super().__init__(engine)
+        self.connection = connection
+
+
+@contextmanager
+def queries_on(engine: PostgresEngine, connection: asyncpg.Connection) -> Iterator[None]:
+    """Inside the block, the tables' Piccolo queries run on `connection`, in whatever
+    transaction it has open (for this task and the tasks it starts)."""
+    token = engine.current_transaction.set(JoinedTransaction(engine, connection))
+    try:
+        yield
+    finally:
+        engine.current_transaction.reset(token)
 
 
 _piccolo_engine: ContextVar[PostgresEngine | None] = ContextVar("piccolo_engine", default=None)

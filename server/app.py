@@ -18,11 +18,14 @@ from wazify.audit.routes import audit_router
 from wazify.auth.guards import PRINCIPAL_DEPENDENCY
 from wazify.auth.middleware import AuthMiddleware
 from wazify.auth.routes import auth_router
+from wazify.canned.routes import canned_router
 from wazify.conversations.routes import conversations_router
 from wazify.health import healthz, readyz
+from wazify.labels.routes import labels_router
 from wazify.lib.gc_tuning import tune_garbage_collector
 from wazify.lib.http_errors import EXCEPTION_HANDLERS
 from wazify.members.routes import members_router
+from wazify.notes.routes import notes_router
 from wazify.realtime.bootstrap import bootstrap
 from wazify.realtime.service import Realtime
 from wazify.realtime.ws import live_stream
@@ -112,6 +115,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             accounts_router,
             conversations_router,
             *replies_handlers,  # after conversations_router: they share a path
+            notes_router,
+            labels_router,
+            canned_router,
             instagram_webhook,
             bootstrap,
             live_stream,

@@ -27,8 +27,8 @@ from typing import Any
 
 import asyncpg
 import msgspec
-from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 
+from wazify.db.engine import JoinedTransaction as _JoinedTransaction
 from wazify.realtime.broker import LoggedEvent
 from wazify.realtime.events import EVERYONE, Audience, EventBase, encode_event
 from wazify.runtime import Runtime
@@ -171,17 +171,6 @@ def _event_type(event: EventBase) -> str:
 
 def _json_or_none(value: Any) -> str | None:
     return None if value is None else msgspec.json.encode(value).decode()
-
-
-class _JoinedTransaction(PostgresTransaction):
-    """Piccolo's view of a unit's transaction. Piccolo runs a query on the connection of the
-    engine's current transaction when there is one; this one is begun, committed and rolled
-    back by the unit (asyncpg's transaction), never by Piccolo. A Piccolo `transaction()`
-    opened inside the unit nests into it, as Piccolo nests its own."""
-
-    def __init__(self, engine: PostgresEngine, connection: asyncpg.Connection) -> None:
-        super().__init__(engine)
-        self.connection = connection
 
 
 @asynccontextmanager

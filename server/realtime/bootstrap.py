@@ -13,9 +13,20 @@ from litestar.di import NamedDependency
 
 from wazify.auth.guards import require_member
 from wazify.auth.principal import Principal
+from wazify.canned.queries import list_canned
 from wazify.conversations.views_sql import ACCOUNT_JSON, CONVERSATION_FROM, conversation_json
+from wazify.db.engine import queries_on
+from wazify.labels.queries import list_labels
+from wazify.notes.queries import unread_mentions
 from wazify.realtime.service import Realtime
-from wazify.views import AccountView, ConversationView, MemberView, Presence
+from wazify.views import (
+    AccountView,
+    CannedResponseView,
+    ConversationView,
+    LabelView,
+    MemberView,
+    Presence,
+)
 
 BOOTSTRAP_PAGE = 50
 
@@ -31,6 +42,11 @@ class Bootstrap(msgspec.Struct, kw_only=True):
     more_conversations: bool
     team: list[TeamMember]
     accounts: list[AccountView]
+    labels: list[LabelView] = []
+    # The shared canned responses and your own.
+    canned_responses: list[CannedResponseView] = []
+    # Notes mentioning you that you have not read.
+    mentions_unread: int = 0
 
 
 _conversations = msgspec.json.Decoder(list[ConversationView])
@@ -70,6 +86,10 @@ async def bootstrap(
         )
         team_rows = await connection.fetch(TEAM_SQL, workspace_id)
         accounts = _accounts.decode(await connection.fetchval(ACCOUNTS_SQL, workspace_id))
+        with queries_on(realtime.runtime.engine, connection):  # the same snapshot
+            labels = await list_labels(workspace_id)
+            canned = await list_canned(workspace_id, principal.user_id)
+            mentions_unread = await unread_mentions(workspace_id, principal.user_id)
     presence = realtime.presence.snapshot(workspace_id)
     team = [
         TeamMember(**dict(row), presence=presence.get(row["user_id"], "offline"))
@@ -83,4 +103,7 @@ async def bootstrap(
         more_conversations=len(conversations) > BOOTSTRAP_PAGE,
         team=team,
         accounts=accounts,
+        labels=labels,
+        canned_responses=canned,
+        mentions_unread=mentions_unread,
     )
