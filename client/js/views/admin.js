@@ -3,8 +3,9 @@
 
 import { h, replace, toast } from "../dom.js";
 import { fullTime } from "../format.js";
+import { createLabelsAdmin } from "./labels_admin.js";
 
-const TABS = [["members", "Members"], ["accounts", "Accounts"], ["webhooks", "Webhooks"], ["audit", "Audit log"]];
+const TABS = [["members", "Members"], ["accounts", "Accounts"], ["labels", "Labels"], ["webhooks", "Webhooks"], ["audit", "Audit log"]];
 const ROLES = ["agent", "supervisor", "admin"];
 
 // ctx: {api, store}
@@ -14,6 +15,7 @@ export function createAdminView(ctx) {
   const body = h("div", { class: "admin-body" });
   const el = h("section", { class: "page admin", "aria-labelledby": "admin-title" }, h("h1", { id: "admin-title" }, "Administration"), nav, body);
   let accountsVersion = "";
+  const labelsAdmin = createLabelsAdmin(ctx);
 
   function failure(error, what) {
     if (error.status === 404 || error.status === 405) return h("p", { class: "notice" }, `This server does not offer ${what} yet.`);
@@ -157,7 +159,11 @@ export function createAdminView(ctx) {
     if (tab === "members") members();
     else if (tab === "webhooks") webhooks();
     else if (tab === "audit") audit();
-    else accounts(ctx.store.state);
+    else if (tab === "labels") {
+      labelsAdmin.reset();
+      replace(body, labelsAdmin.el);
+      labelsAdmin.update(ctx.store.state);
+    } else accounts(ctx.store.state);
   }
 
   return {
@@ -165,6 +171,7 @@ export function createAdminView(ctx) {
     show,
     update(state) {
       if (tab === "accounts" && state.snapshot) accounts(state);
+      if (tab === "labels" && state.snapshot) labelsAdmin.update(state);
     },
   };
 }
