@@ -17,13 +17,27 @@ from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 
 from wazify.db.tables import ALL_TABLES
 
+# Piccolo keeps the current transaction in a ContextVar of each engine, and a table queries
+# through the engine it is bound to: the last one opened. A process holding two runtimes
+# (the tests, the benches) would have a unit of work of the first set its transaction where
+# the tables do not look, and their queries would run outside it, on another connection.
+# Every engine opened here shares one ContextVar instead: a transaction set through any of
+# them is the one the tables join.
+_CURRENT_TRANSACTION: ContextVar = ContextVar("wazify_piccolo_transaction", default=None)
+
+
+def bind_tables(engine: PostgresEngine) -> None:
+    """Point every table's queries at `engine` (outside a transaction: its pool)."""
+    for table in ALL_TABLES:
+        table._meta.db = engine
+
 
 async def open_engine(dsn: str, *, min_size: int = 2, max_size: int = 20) -> PostgresEngine:
     """Create the engine (its constructor checks the server version with a blocking call,
     so it runs in a thread), bind every table to it and open the connection pool."""
     engine = await asyncio.to_thread(PostgresEngine, config={"dsn": dsn})
-    for table in ALL_TABLES:
-        table._meta.db = engine
+    engine.current_transaction = _CURRENT_TRANSACTION
+    bind_tables(engine)
     await engine.start_connection_pool(
         min_size=min_size, max_size=max_size, reset=keep_session_state
     )

@@ -27,6 +27,7 @@ from tests.support.services import (
     embedded_admin_url,
     start_private_redis,
 )
+from wazify.db.engine import bind_tables
 from wazify.db.migrate import apply_migrations
 from wazify.lib.crypto import generate_key
 from wazify.realtime.broker import InProcessBroker
@@ -104,7 +105,9 @@ TABLES = (
 
 @pytest.fixture
 async def runtime(shared_runtime: Runtime) -> Runtime:
-    """The session's runtime over empty tables."""
+    """The session's runtime over empty tables (and the tables' queries on its pool: a test
+    that opened another runtime bound them to that one's engine, closed since)."""
+    bind_tables(shared_runtime.engine)
     for attempt in range(3):
         try:
             await shared_runtime.engine.pool.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
