@@ -76,6 +76,17 @@ export function createActions({ store, api, live }) {
       }
     },
     deleteNote: (note) => attempt(() => api.deleteNote(note.id), "Note deleted"),
+    // The note as the server took it, or null.
+    async editNote(note, text) {
+      try {
+        const edited = await api.editNote(note.id, text);
+        store.update((s) => withNotes(s, note.conversation_id, (items) => items.map((n) => (n.id === edited.id ? edited : n))));
+        return edited;
+      } catch (error) {
+        if (error.status !== 401) toast(`The note was not saved: ${error.message}`, "error");
+        return null;
+      }
+    },
     addLabel: (id, labelId) => attempt(() => api.addLabel(id, labelId)),
     removeLabel: (id, labelId) => attempt(() => api.removeLabel(id, labelId)),
     readMentions: (body) => api.readMentions(body).catch(() => {}),

@@ -96,6 +96,20 @@ async def test_a_note_mentions_a_teammate_live_and_never_reaches_meta(browser, s
     await expect(page_b.locator(".messages .msg-note")).to_have_count(2)
     await expect(badge).to_be_hidden()
 
+    # Alex edits the first note in place: mentions come back as names, and go out as ids.
+    first = page_a.locator(".messages .msg-note").first
+    await first.locator("button", has_text="Edit").click()
+    field = first.locator("textarea.note-edit")
+    await expect(field).to_have_value(
+        "Refund approved for the torn one. @bea can you ship a new one today?"
+    )
+    await field.fill("Refund approved for the torn one. @bea please ship it by Friday.")
+    await first.locator("button", has_text="Save").click()
+    edited_b = page_b.locator(".messages .msg-note").first
+    await expect(edited_b).to_contain_text("please ship it by Friday")
+    await expect(edited_b.locator(".mention")).to_have_text("@bea")
+    await expect(edited_b.locator(".meta")).to_contain_text("edited")
+
     # Never sent: no request to the Graph API carries a note's words.
     for request in stack.fake.requests():
         assert "courier" not in (request.body or "") and "torn one" not in (request.body or "")

@@ -129,7 +129,10 @@ export function createConversationView(ctx) {
     const heightBefore = scroller.scrollHeight;
     const topBefore = scroller.scrollTop;
     const mctx = messageCtx(state, history.messages);
-    const nctx = { meId: state.me.user.id, memberName: (uid) => member(state, uid)?.name || null, onDelete: (n) => ctx.actions.deleteNote(n) };
+    const nctx = {
+      meId: state.me.user.id, memberName: (uid) => member(ctx.store.state, uid)?.name || null, team: () => ctx.store.state.snapshot.team,
+      onDelete: (n) => ctx.actions.deleteNote(n), onEdit: (n, text) => ctx.actions.editNote(n, text),
+    };
     const noteNames = (note) => note.mentions.concat([note.author_id]).map((uid) => nctx.memberName(uid));
     reconcile(list, timeline(state, id), (t) => (t.kind === "note" ? `note-${t.id}` : t.id),
       (t) => (t.kind === "note" ? JSON.stringify([t.item, noteNames(t.item)]) : JSON.stringify(t.item) + (t.item.reply_to_mid && mctx.byMid(t.item.reply_to_mid) ? "q" : "")),

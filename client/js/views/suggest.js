@@ -32,7 +32,8 @@ export function createSuggest({ id, label, field, onPick }) {
       }, render(item)))
       : h("li", { class: "suggest-empty", role: "presentation" }, empty));
     list.hidden = false;
-    field.setAttribute("aria-expanded", "true");
+    // (A textarea takes no combobox role, so no aria-expanded: the active option is named
+    // through aria-activedescendant, which a textbox supports.)
     field.setAttribute("aria-controls", id);
     mark();
   }
@@ -40,7 +41,6 @@ export function createSuggest({ id, label, field, onPick }) {
   function hide() {
     items = [];
     list.hidden = true;
-    field.setAttribute("aria-expanded", "false");
     field.removeAttribute("aria-activedescendant");
   }
 
