@@ -17,16 +17,25 @@ from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 
 from wazify.db.tables import ALL_TABLES
 
+# Piccolo keeps the current transaction in a ContextVar of each engine, and a table queries
+# through the engine it is bound to: the last one opened. A process holding two runtimes
+# (the tests, the benches, the CLI beside a server) would have a unit of work of the first
+# set its transaction where the tables do not look, and their queries would run outside it,
+# on another connection. Every engine opened here shares one ContextVar instead: a
+# transaction set through any of them is the one the tables join.
+_CURRENT_TRANSACTION: ContextVar = ContextVar("wazify_piccolo_transaction", default=None)
+
 
 async def open_engine(dsn: str, *, min_size: int = 2, max_size: int = 20) -> PostgresEngine:
     """Create the engine (its constructor checks the server version with a blocking call,
     so it runs in a thread), bind every table to it and open the connection pool."""
     engine = await asyncio.to_thread(PostgresEngine, config={"dsn": dsn})
+    engine.current_transaction = _CURRENT_TRANSACTION
     await engine.start_connection_pool(
         min_size=min_size, max_size=max_size, reset=keep_session_state
     )
     _open_engines.append(engine)
-    _bind(engine)
+    bind_tables(engine)
     return engine
 
 
@@ -36,7 +45,8 @@ async def open_engine(dsn: str, *, min_size: int = 2, max_size: int = 20) -> Pos
 _open_engines: list[PostgresEngine] = []
 
 
-def _bind(engine: PostgresEngine) -> None:
+def bind_tables(engine: PostgresEngine) -> None:
+    """Point every table's queries at `engine` (outside a transaction: its pool)."""
     for table in ALL_TABLES:
         table._meta.db = engine
 
@@ -76,7 +86,7 @@ async def close_engine(engine: PostgresEngine) -> None:
     if engine in _open_engines:
         _open_engines.remove(engine)
         if _open_engines and ALL_TABLES[0]._meta.db is engine:
-            _bind(_open_engines[-1])
+            bind_tables(_open_engines[-1])
     pool = engine.pool
     if pool is None:
         return
@@ -103,18 +113,11 @@ class _JoinedTransaction(PostgresTransaction):
 def piccolo_joins(engine: PostgresEngine, connection: asyncpg.Connection) -> Iterator[None]:
     """Within the block (and the tasks it awaits), Piccolo's query builder runs on
     `connection`, inside whatever transaction it has open: table-class queries and SQL on
-    the connection see the same rows and commit or roll back together.
-
-    The tables run on the engine they are bound to, which is `engine` except where a
-    process opened a second runtime beside the first (tests, the CLI): both join."""
-    bound = ALL_TABLES[0]._meta.db
-    engines = [engine] if bound is engine or bound is None else [engine, bound]
-    tokens = [
-        (each, each.current_transaction.set(_JoinedTransaction(each, connection)))
-        for each in engines
-    ]
+    the connection see the same rows and commit or roll back together. (Every engine shares
+    the one current-transaction variable, so this holds whichever engine the tables are
+    bound to.)"""
+    token = engine.current_transaction.set(_JoinedTransaction(engine, connection))
     try:
         yield
     finally:
-        for each, token in reversed(tokens):
-            each.current_transaction.reset(token)
+        engine.current_transaction.reset(token)

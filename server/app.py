@@ -18,15 +18,18 @@ from wazify.audit.routes import audit_router
 from wazify.auth.guards import PRINCIPAL_DEPENDENCY
 from wazify.auth.middleware import AuthMiddleware
 from wazify.auth.routes import auth_router
+from wazify.canned.routes import canned_router
 from wazify.conversations.routes import conversations_router
 from wazify.exports.routes import exports_router
 from wazify.health import healthz, readyz
 from wazify.history.routes import history_router
+from wazify.labels.routes import labels_router
 from wazify.lib.gc_tuning import tune_garbage_collector
 from wazify.lib.http_errors import EXCEPTION_HANDLERS
 from wazify.lib.logs import configure_logging
 from wazify.lib.request_checks import JSONRequest, RefuseNulMiddleware
 from wazify.members.routes import members_router
+from wazify.notes.routes import notes_router
 from wazify.ops.exposition import forget_this_process
 from wazify.ops.request_id import RequestIdMiddleware
 from wazify.ops.routes import metrics
@@ -156,6 +159,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             conversations_router,
             *replies_handlers,  # after conversations_router: they share a path
             exports_router,
+            notes_router,
+            labels_router,
+            canned_router,
             instagram_webhook,
             workspace_router,
             privacy_router,

@@ -121,6 +121,7 @@ class ConversationView(View, kw_only=True):
     window_ends_at: datetime | None = None
     human_agent_ends_at: datetime | None = None
     referral: dict | None = None
+    labels: list[int] = []  # label ids (LabelView), ascending
 
 
 class ImportJobView(View, kw_only=True):
@@ -160,3 +161,34 @@ class ExportView(View, kw_only=True):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     expires_at: datetime | None = None
+
+
+class NoteView(View, kw_only=True):
+    """A member's internal note. `text` writes mentions as <@user_id> (shown with the
+    member's current name); `mentions` lists those ids. A deleted note keeps its place in
+    the thread with no text."""
+
+    id: int
+    conversation_id: int
+    author_id: int | None = None
+    text: str = ""
+    mentions: list[int] = []
+    created_at: datetime
+    edited_at: datetime | None = None
+    deleted: bool = False
+
+
+class LabelView(View, kw_only=True):
+    id: int
+    name: str
+    color: str = "gray"
+
+
+class CannedResponseView(View, kw_only=True):
+    """A saved reply; `owner_id` is None for one shared with the workspace."""
+
+    id: int
+    shortcut: str
+    text: str
+    owner_id: int | None = None
+    usage_count: int = 0

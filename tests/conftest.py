@@ -27,8 +27,8 @@ from tests.support.services import (
     embedded_admin_url,
     start_private_redis,
 )
+from wazify.db.engine import bind_tables
 from wazify.db.migrate import apply_migrations
-from wazify.db.tables import ALL_TABLES
 from wazify.lib.crypto import generate_key
 from wazify.realtime.broker import InProcessBroker
 from wazify.runtime import Runtime, open_runtime
@@ -99,16 +99,16 @@ TABLES = (
     "workspaces, workspace_counters, users, memberships, sessions, api_tokens, invitations,"
     " login_attempts, ig_accounts, contacts, conversations, messages, reactions,"
     " deferred_effects, read_positions, events, audit_entries, webhook_receipts, oauth_states,"
-    " import_jobs, deletion_jobs, data_deletion_requests, content_scrubs, export_jobs"
+    " import_jobs, deletion_jobs, data_deletion_requests, content_scrubs, export_jobs,"
+    " notes, note_mentions, labels, conversation_labels, canned_responses"
 )
 
 
 @pytest.fixture
 async def runtime(shared_runtime: Runtime) -> Runtime:
-    """The session's runtime over empty tables, Piccolo's tables bound to it (a test that
-    opened a runtime of its own, an app's or a second process's, rebound them)."""
-    for table in ALL_TABLES:
-        table._meta.db = shared_runtime.engine
+    """The session's runtime over empty tables (and the tables' queries on its pool: a test
+    that opened another runtime bound them to that one's engine, closed since)."""
+    bind_tables(shared_runtime.engine)
     for attempt in range(3):
         try:
             await shared_runtime.engine.pool.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")

@@ -56,6 +56,8 @@ RAW_INDEXES = {
     "deletion_jobs_one_active", "deletion_jobs_due", "deletion_jobs_code", "ig_accounts_meta_user",
     "webhook_receipts_received",
     "export_jobs_active", "export_jobs_workspace", "export_jobs_contact", "export_jobs_expiry",
+    "notes_conversation", "notes_search", "note_mentions_user", "labels_name",
+    "conversation_labels_label", "canned_responses_shortcut",
 }  # fmt: skip
 WIDENED_KEYS = {
     ("events", "events_pkey", "PRIMARY KEY (workspace_id, seq)"),

@@ -4,6 +4,7 @@
 import { toast } from "./dom.js";
 import { newClientId } from "./format.js";
 import * as S from "./store.js";
+import { loadNotes, withNotes } from "./thread.js";
 
 export function createActions({ store, api, live }) {
   const me = () => store.state.me;
@@ -26,17 +27,19 @@ export function createActions({ store, api, live }) {
       if (!history?.older) return;
       try {
         store.update(S.addHistoryPage, id, await api.messages(id, history.older));
+        await loadNotes(store, api, id);
       } catch (error) {
         if (error.status !== 401) toast(`Couldn't load earlier messages: ${error.message}`, "error");
       }
     },
     // Shown at once as pending; the server's row replaces it (by client_id) when it comes.
     // Returns "restore" when the text must go back into the composer (session ended).
-    async send(id, text) {
+    async send(id, text, cannedId = null) {
       const clientId = newClientId();
       store.update(S.addLocalMessage, id, { clientId, text, authorId: me().user.id });
       try {
-        store.update(S.acceptSentMessage, await api.send(id, { text, client_id: clientId }));
+        const body = { text, client_id: clientId, ...(cannedId ? { canned_response_id: cannedId } : {}) };
+        store.update(S.acceptSentMessage, await api.send(id, body));
         return "sent";
       } catch (error) {
         if (error.status === 401) {
@@ -64,5 +67,33 @@ export function createActions({ store, api, live }) {
       const ok = confirm(`Erase ${name}? Their conversations, messages and contact details are permanently deleted for everyone. This cannot be undone.`);
       if (ok) return attempt(() => api.eraseContact(contact.id), `${name} was erased`);
     },
+    // A note shows when the server took it (note.created, or the answer, whichever comes
+    // first). Returns "sent", "restore" (session ended: keep the text) or "failed".
+    async sendNote(id, text) {
+      try {
+        const note = await api.createNote(id, text);
+        store.update((s) => withNotes(s, id, (items) => items.filter((n) => n.id !== note.id).concat([note])));
+        return "sent";
+      } catch (error) {
+        if (error.status === 401) return "restore";
+        toast(`The note was not saved: ${error.message}`, "error");
+        return "failed";
+      }
+    },
+    deleteNote: (note) => attempt(() => api.deleteNote(note.id), "Note deleted"),
+    // The note as the server took it, or null.
+    async editNote(note, text) {
+      try {
+        const edited = await api.editNote(note.id, text);
+        store.update((s) => withNotes(s, note.conversation_id, (items) => items.map((n) => (n.id === edited.id ? edited : n))));
+        return edited;
+      } catch (error) {
+        if (error.status !== 401) toast(`The note was not saved: ${error.message}`, "error");
+        return null;
+      }
+    },
+    addLabel: (id, labelId) => attempt(() => api.addLabel(id, labelId)),
+    removeLabel: (id, labelId) => attempt(() => api.removeLabel(id, labelId)),
+    readMentions: (body) => api.readMentions(body).catch(() => {}),
   };
 }

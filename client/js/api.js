@@ -85,6 +85,25 @@ export function createApi({ fetch = globalThis.fetch.bind(globalThis), base = ""
     send: (id, body) => request("POST", `/api/v1/conversations/${id}/messages`, body),
     retry: (id, messageId) => request("POST", `/api/v1/conversations/${id}/messages/${messageId}/retry`),
     react: (id, messageId, body) => request("POST", `/api/v1/conversations/${id}/messages/${messageId}/reactions`, body),
+    // Notes and mentions
+    notes: (id, cursor) => request("GET", `/api/v1/conversations/${id}/notes` + query({ cursor })),
+    createNote: (id, text) => request("POST", `/api/v1/conversations/${id}/notes`, { text }),
+    editNote: (noteId, text) => request("PATCH", `/api/v1/notes/${noteId}`, { text }),
+    deleteNote: (noteId) => request("DELETE", `/api/v1/notes/${noteId}`),
+    mentions: (params = {}) => request("GET", "/api/v1/mentions" + query(params)),
+    readMentions: (body = {}) => request("POST", "/api/v1/mentions/read", body),
+    // Labels
+    labels: () => request("GET", "/api/v1/labels"),
+    createLabel: (body) => request("POST", "/api/v1/labels", body),
+    updateLabel: (labelId, body) => request("PATCH", `/api/v1/labels/${labelId}`, body),
+    deleteLabel: (labelId) => request("DELETE", `/api/v1/labels/${labelId}`),
+    addLabel: (id, labelId) => request("POST", `/api/v1/conversations/${id}/labels`, { label_id: labelId }),
+    removeLabel: (id, labelId) => request("DELETE", `/api/v1/conversations/${id}/labels/${labelId}`),
+    // Canned responses
+    canned: () => request("GET", "/api/v1/canned-responses"),
+    createCanned: (body) => request("POST", "/api/v1/canned-responses", body),
+    updateCanned: (cannedId, body) => request("PATCH", `/api/v1/canned-responses/${cannedId}`, body),
+    deleteCanned: (cannedId) => request("DELETE", `/api/v1/canned-responses/${cannedId}`),
     // Administration
     members: (cursor) => request("GET", "/api/v1/members" + query({ cursor, limit: 200 })),
     createMember: (body) => request("POST", "/api/v1/members", body),

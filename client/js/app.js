@@ -5,17 +5,20 @@
 import { createActions } from "./actions.js";
 import { createApi } from "./api.js";
 import { h, replace, toast } from "./dom.js";
-import { notifyIfMine, updateTitle } from "./notify.js";
+import { notifyIfMine, notifyMention, updateTitle } from "./notify.js";
 import { installShortcuts } from "./shortcuts.js";
 import { LiveSocket } from "./socket.js";
 import * as S from "./store.js";
 import { createAccountView } from "./views/account.js";
+import { loadNotes } from "./thread.js";
 import { createAdminView } from "./views/admin.js";
 import { presenceDot } from "./views/avatar.js";
+import { createCannedView } from "./views/canned.js";
 import { createConversationView } from "./views/conversation.js";
 import { createInbox } from "./views/inbox.js";
 import { createInvite } from "./views/invite.js";
 import { createLogin } from "./views/login.js";
+import { createMentionsView } from "./views/mentions.js";
 import { createTeamView } from "./views/team.js";
 
 const api = createApi();
@@ -93,6 +96,7 @@ async function enter(me) {
     onEvent: (event) => {
       store.update(S.applyEvent, event);
       notifyIfMine(store.state, event, ui?.openId());
+      notifyMention(store.state, event, ui?.openId());
       ui?.afterEvent(event);
     },
     onFrame: (frame) => store.update(S.applyFrame, frame),
@@ -122,8 +126,11 @@ function createShell(me) {
   const deletionBanner = h("div", { class: "deletion-notice", role: "alert", hidden: true });
   const workspaceName = h("span", { class: "muted" }, ` · ${me.workspace.name}`);
   const mePresence = h("span", { class: "me-presence" });
+  const mentionsBadge = h("span", { class: "nav-badge", hidden: true });
   const nav = h("nav", { class: "main-nav", "aria-label": "Main" },
     h("a", { href: "#/inbox", "data-route": "inbox" }, "Inbox"),
+    h("a", { href: "#/mentions", "data-route": "mentions" }, "Mentions", mentionsBadge),
+    h("a", { href: "#/canned", "data-route": "canned" }, "Canned responses"),
     staff ? h("a", { href: "#/team", "data-route": "team" }, "Team") : null,
     staff ? h("a", { href: "#/admin/members", "data-route": "admin" }, "Admin") : null);
   const notifyButton = h("button", { type: "button", class: "link", onclick: askNotifications }, "Notify me");
@@ -148,6 +155,8 @@ function createShell(me) {
   const team = createTeamView(ctx);
   const admin = createAdminView(ctx);
   const account = createAccountView(ctx);
+  const mentions = createMentionsView(ctx);
+  const canned = createCannedView(ctx);
   const split = h("div", { class: "split" }, inbox.el, h("div", { class: "pane", id: "pane" }, conversation.el));
   const placeholder = h("div", { class: "placeholder" }, h("p", {}, "Select a conversation."), h("p", { class: "muted" }, "Shortcuts: J / K next and previous, A assign to me, E resolve, / search."));
   let page = "inbox";
@@ -189,11 +198,17 @@ function createShell(me) {
     renderWorkspace(state);
     const mine = state.snapshot.team.find((m) => m.user_id === me.user.id);
     replace(mePresence, presenceDot(mine?.presence || "offline"));
+    const unreadMentions = state.snapshot.mentions_unread || 0;
+    mentionsBadge.hidden = !unreadMentions;
+    mentionsBadge.textContent = String(unreadMentions);
+    mentionsBadge.setAttribute("aria-label", `${unreadMentions} unread`);
     if (page === "inbox" || page === "conversation") {
       inbox.update(state);
       if (page === "conversation") conversation.update(state);
     } else if (page === "team") team.update(state);
     else if (page === "admin") admin.update(state);
+    else if (page === "mentions") mentions.update(state);
+    else if (page === "canned") canned.update(state);
     updateTitle(state);
   }
   const unsubscribe = store.subscribe(() => {
@@ -237,6 +252,13 @@ function createShell(me) {
           openConversation(param);
         } else replace(pane, placeholder);
       } else if (next === "team") replace(main, team.el);
+      else if (next === "mentions") {
+        replace(main, mentions.el);
+        mentions.show();
+      } else if (next === "canned") {
+        replace(main, canned.el);
+        canned.show();
+      }
       else if (next === "admin") {
         replace(main, admin.el);
         admin.show(param);
@@ -262,6 +284,10 @@ function createShell(me) {
         return;
       }
       if (page === "conversation" && event.type === "message.created" && event.message.conversation_id === conversation.id && event.message.direction === "in") markReadSoon(conversation.id);
+      // A note mentioning me in the conversation I am looking at: read as it arrives.
+      // (The mention was committed with the note: it can be read at once.)
+      if (page === "conversation" && event.type === "note.created" && event.note.conversation_id === conversation.id && event.note.mentions.includes(me.user.id) && event.note.author_id !== me.user.id && !document.hidden) api.readMentions({ note_ids: [event.note.id] }).catch(() => {});
+      if (page === "mentions") mentions.afterEvent(event);
     },
     destroy() {
       unsubscribe();
@@ -278,13 +304,20 @@ async function openConversation(id) {
   try {
     if (!store.state.known[id]) store.update(S.mergeConversations, [await api.conversation(id)]);
     if (!store.state.histories[id]) store.update(S.addHistoryPage, id, await api.messages(id));
+    await loadNotes(store, api, id);
     markReadSoon(id);
+    readMentionsIn(id);
   } catch (error) {
     if (error.status === 404) {
       toast("That conversation does not exist in this workspace.", "error");
       location.hash = "#/inbox";
     } else if (error.status !== 401) toast(`Couldn't load the conversation: ${error.message}`, "error");
   }
+}
+
+// Opening a conversation reads the notes there that mention me.
+function readMentionsIn(id) {
+  if (store.state.snapshot?.mentions_unread > 0) api.readMentions({ conversation_id: id }).catch(() => {});
 }
 
 let readTimer = null;
@@ -298,7 +331,7 @@ function markReadSoon(id) {
 
 function askNotifications() {
   if (!("Notification" in window)) return toast("This browser has no desktop notifications.");
-  Notification.requestPermission().then((answer) => toast(answer === "granted" ? "You'll be notified of new messages in your conversations." : "Notifications stay off."));
+  Notification.requestPermission().then((answer) => toast(answer === "granted" ? "You'll be notified of new messages in your conversations and of notes that mention you." : "Notifications stay off."));
 }
 
 async function logout() {
@@ -320,6 +353,8 @@ function route() {
   const parts = location.hash.replace(/^#\/?/, "").split("/");
   if (parts[0] === "c" && /^\d+$/.test(parts[1] || "")) ui.show("conversation", Number(parts[1]));
   else if (parts[0] === "team") ui.show("team");
+  else if (parts[0] === "mentions") ui.show("mentions");
+  else if (parts[0] === "canned") ui.show("canned");
   else if (parts[0] === "admin") ui.show("admin", parts[1] || "members");
   else if (parts[0] === "account") ui.show("account");
   else ui.show("inbox");

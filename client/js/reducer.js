@@ -108,6 +108,21 @@ export function applyEvent(snapshot, event) {
     // the event named erased data: its content is gone, its seq still counts
   } else if (kind === "export.updated") {
     // an admin's data export job: not part of the shared snapshot (store.js keeps them)
+  } else if (kind === "note.created" || kind === "note.updated") {
+    // notes are loaded per conversation, like its messages: not in the snapshot
+  } else if (kind === "mentions.updated") {
+    if (event.user_id === snapshot.me.user_id) snapshot.mentions_unread = event.unread_count;
+  } else if (kind === "label.created" || kind === "label.updated") {
+    snapshot.labels = upsertBy(snapshot.labels || [], "id", event.label);
+  } else if (kind === "label.deleted") {
+    snapshot.labels = (snapshot.labels || []).filter((l) => l.id !== event.label_id);
+    for (const conversation of snapshot.conversations) {
+      conversation.labels = (conversation.labels || []).filter((id) => id !== event.label_id);
+    }
+  } else if (kind === "canned_response.created" || kind === "canned_response.updated") {
+    snapshot.canned_responses = upsertBy(snapshot.canned_responses || [], "id", event.canned_response);
+  } else if (kind === "canned_response.deleted") {
+    snapshot.canned_responses = (snapshot.canned_responses || []).filter((r) => r.id !== event.canned_response_id);
   } else {
     // Unlike the reference (which asserts), a client must survive a newer server:
     // an unknown event is skipped, and its seq still counts as applied.

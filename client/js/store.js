@@ -5,6 +5,7 @@
 // Each function takes a state and returns the next one; nothing here touches the DOM.
 
 import { applyEvent as applySnapshotEvent, byActivity, micros, patchLastMessage } from "./reducer.js";
+import { withNotes } from "./thread.js";
 
 export const TYPING_MS = 6000; // "is typing" fades this long after the last signal
 
@@ -15,6 +16,7 @@ export function initialState() {
     cursor: 0, // highest seq this client has everything up to: the resume point
     known: {}, // conversation id -> conversation, a superset of snapshot.conversations
     histories: {}, // conversation id -> {messages (oldest first), older, loaded}
+    notes: {}, // conversation id -> {items (oldest first), older, loaded}: the team's notes
     readPositions: {}, // conversation id -> my last read message id
     viewing: {}, // conversation id -> user ids who have it open
     typing: {}, // conversation id -> {user id: {name, until}}
@@ -27,7 +29,7 @@ export function loadBootstrap(state, boot) {
   const known = {};
   for (const c of boot.conversations) known[c.id] = c;
   // A reload (resync) starts histories afresh: they may have missed events.
-  return { ...state, snapshot: structuredClone(boot), cursor: boot.seq, known, histories: {}, viewing: {}, typing: {} };
+  return { ...state, snapshot: structuredClone(boot), cursor: boot.seq, known, histories: {}, notes: {}, viewing: {}, typing: {} };
 }
 
 // Messages of a history: oldest first by (sent_at, id); optimistic ones (not yet known to
@@ -107,6 +109,14 @@ export function applyEvent(state, event) {
     next = forgetConversations(next, gone);
   } else if (kind === "export.updated") {
     next = { ...next, exports: { ...next.exports, [event.export.id]: event.export } };
+  } else if (kind === "note.created" || kind === "note.updated") {
+    next = withNotes(next, event.note.conversation_id, (items) => items.filter((n) => n.id !== event.note.id).concat([event.note]));
+  } else if (kind === "label.deleted") {
+    const known = { ...next.known };
+    for (const [id, c] of Object.entries(known)) {
+      if ((c.labels || []).includes(event.label_id)) known[id] = { ...c, labels: c.labels.filter((l) => l !== event.label_id) };
+    }
+    next = { ...next, known };
   } else if (kind === "read_position.updated") {
     if (state.me && event.user_id === state.me.user.id) {
       next = { ...next, readPositions: { ...next.readPositions, [event.conversation_id]: event.message_id } };
@@ -253,7 +263,7 @@ export function acceptSentMessage(state, message) {
 }
 
 // The inbox: known conversations matching the filters, most recent activity first.
-export function inboxList(state, { assignee = "all", status = "open", words = [] } = {}) {
+export function inboxList(state, { assignee = "all", status = "open", words = [], label = null } = {}) {
   const me = state.me ? state.me.user.id : null;
   return Object.values(state.known)
     .filter((c) => {
@@ -261,6 +271,7 @@ export function inboxList(state, { assignee = "all", status = "open", words = []
       if (assignee === "unassigned" && c.assignee_id != null) return false;
       if (/^\d+$/.test(String(assignee)) && c.assignee_id !== Number(assignee)) return false;
       if (status !== "any" && c.status !== status) return false;
+      if (label != null && !(c.labels || []).includes(label)) return false;
       return words.every((w) => contactText(c.contact).includes(w.toLowerCase()));
     })
     .sort(byActivity);
@@ -274,6 +285,15 @@ export function contactText(contact) {
 export function myUnread(state) {
   const me = state.me ? state.me.user.id : null;
   return Object.values(state.known).filter((c) => c.assignee_id === me && c.unread_count > 0 && c.status !== "resolved").length;
+}
+
+export function label(state, labelId) {
+  return state.snapshot?.labels?.find((l) => l.id === labelId) || null;
+}
+
+// Labels by name, for display.
+export function sortedLabels(state) {
+  return [...(state.snapshot?.labels || [])].sort((a, b) => a.name.localeCompare(b.name, undefined, { sensitivity: "base" }) || a.id - b.id);
 }
 
 export function member(state, userId) {

@@ -24,6 +24,13 @@ from wazify.db.tables.inbox import (
 )
 from wazify.db.tables.log import AuditEntry, Event, Installation, WebhookReceipt
 from wazify.db.tables.privacy import ContentScrub, DataDeletionRequest, DeletionJob
+from wazify.db.tables.team import (
+    CannedResponse,
+    ConversationLabel,
+    Label,
+    Note,
+    NoteMention,
+)
 
 ALL_TABLES = (
     Workspace,
@@ -51,6 +58,11 @@ ALL_TABLES = (
     DataDeletionRequest,
     ContentScrub,
     ExportJob,
+    Note,
+    NoteMention,
+    Label,
+    ConversationLabel,
+    CannedResponse,
 )
 
 __all__ = [table.__name__ for table in ALL_TABLES] + ["ALL_TABLES"]

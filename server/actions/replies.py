@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from wazify.actions.canned import do_count_canned_use
 from wazify.actions.uow import UnitOfWork
 from wazify.conversations.queries import conversation_views, message_views, reactions_of
 from wazify.lib.errors import Conflict, Invalid, NotFound
@@ -129,9 +130,11 @@ async def do_queue_reply(
     attachments: list[dict[str, str]] | None = None,
     quick_replies: list[dict[str, str]] | None = None,
     client_id: str | None = None,
+    canned_response_id: int | None = None,
 ) -> tuple[MessageView, bool]:
     """Store a reply as pending and announce it. Returns (view, created): a client id seen
-    before returns its message unchanged (created False) and sends nothing again."""
+    before returns its message unchanged (created False) and sends nothing again. A
+    canned response it used is counted with it."""
     if client_id is not None:
         known = await _existing(uow, workspace_id, client_id, conversation_id)
         if known is not None:
@@ -198,6 +201,8 @@ async def do_queue_reply(
             "human_agent_tag": tag,
         },
     )
+    if canned_response_id is not None:
+        await do_count_canned_use(uow, workspace_id, canned_response_id, author_id)
     view = (await message_views(uow.conn, [message_id]))[message_id]
     conversation = (await conversation_views(uow.conn, [conversation_id]))[conversation_id]
     uow.emit(

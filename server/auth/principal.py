@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
-from wazify.actions.uow import Actor
+from wazify.actions.uow import Actor, unit_of_work
 from wazify.views import Role
 
 if TYPE_CHECKING:
@@ -58,6 +58,12 @@ def client_addr(scope: Scope) -> str | None:
     """The peer address as the ASGI server reports it (uvicorn applies --proxy-headers)."""
     client = scope.get("client")
     return client[0] if client else None
+
+
+def acting(runtime: Runtime, principal: Principal, scope: Scope):  # type: ignore[no-untyped-def]
+    """The write path's unit of work for a request: acting as its principal, audited with
+    the request's address."""
+    return unit_of_work(runtime, principal.actor(client_addr(scope)))
 
 
 def header(scope: Scope, name: bytes) -> str | None:

@@ -96,6 +96,9 @@ _SEARCH_WORD = re.compile(r"\w")
 # "martin" finds @alice.martin) and the display name the team gave it.
 CONTACT_SEARCH = """to_tsvector('simple', ct.name || ' ' || ct.username || ' '
     || regexp_replace(ct.username, '[._]+', ' ', 'g') || ' ' || ct.display_name)"""
+# A note's words, mention tokens (<@id>) left out: exactly the expression of the
+# notes_search index (db/migrations), or PostgreSQL would not use it.
+NOTE_SEARCH = "to_tsvector('simple', regexp_replace(n.text, '<@[0-9]+>', ' ', 'g'))"
 
 
 def search_query(text: str) -> str | None:
@@ -116,6 +119,7 @@ class ConversationFilter:
     statuses: tuple[str, ...] = ()
     account_id: int | None = None
     search: str | None = None  # a tsquery from search_query()
+    label_ids: tuple[int, ...] = ()  # conversations with every one of these labels
 
 
 async def list_conversations(
@@ -142,7 +146,14 @@ async def list_conversations(
         query = f"to_tsquery('simple', {arg(where.search)})"
         conditions.append(
             f"({CONTACT_SEARCH} @@ {query} OR c.id IN (SELECT sm.conversation_id FROM messages"
-            f" sm WHERE sm.workspace_id = $1 AND sm.search @@ {query}))"
+            f" sm WHERE sm.workspace_id = $1 AND sm.search @@ {query})"
+            f" OR c.id IN (SELECT n.conversation_id FROM notes n"
+            f" WHERE n.workspace_id = $1 AND {NOTE_SEARCH} @@ {query}))"
+        )
+    for label_id in where.label_ids:
+        conditions.append(
+            "EXISTS (SELECT FROM conversation_labels cl"
+            f" WHERE cl.conversation_id = c.id AND cl.label_id = {arg(label_id)})"
         )
     if before is not None:
         conditions.append(f"(c.last_activity_at, c.id) < ({arg(before[0])}, {arg(before[1])})")

@@ -40,6 +40,7 @@ from wazify.conversations.schemas import (
     ReadResponse,
     StatusRequest,
 )
+from wazify.labels.search import label_filter
 from wazify.lib.errors import Invalid, NotFound
 from wazify.lib.inputs import DbId, id_query, parse_bounded_int
 from wazify.runtime import Runtime
@@ -54,7 +55,12 @@ def _uow(request: Request, runtime: Runtime, principal: Principal):
 
 
 def _filter(
-    principal: Principal, assignee: str, status: str | None, account: int | None, q: str | None
+    principal: Principal,
+    assignee: str,
+    status: str | None,
+    account: int | None,
+    q: str | None,
+    label_ids: tuple[int, ...] = (),
 ) -> ConversationFilter:
     if assignee == "mine":
         assignee_id: int | None = principal.user_id
@@ -76,6 +82,7 @@ def _filter(
         statuses=statuses,
         account_id=account,
         search=search_query(q) if q else None,
+        label_ids=label_ids,
     )
 
 
@@ -94,8 +101,16 @@ async def conversations_list(
         str | None,
         QueryParameter(
             description="words (each a prefix) in the contact's name, username, display"
-            " name or in a message's text",
+            " name, a message's or a note's text; label:vip or label:\"big order\" keeps"
+            " the conversations with that label",
             max_length=200,
+        ),
+    ] = None,
+    label: Annotated[
+        str | None,
+        QueryParameter(
+            description="label ids, comma-separated: the conversations with all of them",
+            max_length=500,
         ),
     ] = None,
     cursor: FromQuery[str | None] = None,
@@ -104,7 +119,10 @@ async def conversations_list(
     """Most recent activity first. A conversation whose activity moves it above the cursor
     while a client pages is not repeated; the live stream brings its change."""
     check_limit(limit)
-    where = _filter(principal, assignee, status, account, q)
+    labelled = await label_filter(principal.workspace_id, label, q)
+    if labelled is None:  # the search names a label nobody made: nothing matches
+        return ConversationPage(items=[])
+    where = _filter(principal, assignee, status, account, labelled[1], labelled[0])
     rows = await list_conversations(
         runtime.engine.pool, principal.workspace_id, where, decode_cursor(cursor), limit + 1
     )

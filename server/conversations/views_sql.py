@@ -14,6 +14,12 @@ REACTIONS_OF_MESSAGE = """coalesce((
     FROM reactions r WHERE r.message_id = {m}.id AND NOT r.removed), '[]'::json)"""
 
 
+# The conversation's label ids, ascending (an index-only scan of the (conversation, label) key).
+LABELS_OF_CONVERSATION = """coalesce((
+    SELECT json_agg(cl.label_id ORDER BY cl.label_id)
+    FROM conversation_labels cl WHERE cl.conversation_id = {c}.id), '[]'::json)"""
+
+
 def message_json(m: str = "m") -> str:
     """A MessageView of the messages row aliased `m`."""
     return f"""json_build_object(
@@ -46,7 +52,8 @@ def conversation_json(c: str = "c", ct: str = "ct", lm: str = "lm") -> str:
     'last_activity_at', {c}.last_activity_at,
     'last_message', CASE WHEN {lm}.id IS NULL THEN NULL ELSE {message_json(lm)} END,
     'unread_count', {c}.unread_count, 'window_ends_at', {c}.window_ends_at,
-    'human_agent_ends_at', {c}.human_agent_ends_at, 'referral', {c}.referral)"""
+    'human_agent_ends_at', {c}.human_agent_ends_at, 'referral', {c}.referral,
+    'labels', {LABELS_OF_CONVERSATION.format(c=c)})"""
 
 
 CONVERSATION_FROM = """conversations c

@@ -137,3 +137,20 @@ def _path(parts: list[str | int]) -> str:
     for part in reversed(parts):
         text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else part
     return text
+
+
+def check_text(value: str, *, field: str, max_length: int, what: str = "the text") -> str:
+    """`value` with its surrounding whitespace removed; refused when empty, longer than
+    `max_length` characters or holding a NUL character."""
+    if "\x00" in value:
+        raise Invalid(f"{what} contains a NUL character", field=field)
+    text = value.strip()
+    if not text:
+        raise Invalid(f"{what} is empty", field=field)
+    if len(text) > max_length:
+        raise Invalid(
+            f"{what} is {len(text)} characters long; at most {max_length}",
+            field=field,
+            code="too_long",
+        )
+    return text

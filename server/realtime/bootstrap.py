@@ -13,14 +13,19 @@ from litestar.di import NamedDependency
 
 from wazify.auth.guards import require_member
 from wazify.auth.principal import Principal
+from wazify.canned.queries import list_canned
 from wazify.conversations.views_sql import ACCOUNT_JSON, CONVERSATION_FROM, conversation_json
 from wazify.db.engine import piccolo_joins
 from wazify.history.queries import latest_import_jobs
+from wazify.labels.queries import list_labels
+from wazify.notes.queries import unread_mentions
 from wazify.realtime.service import Realtime
 from wazify.views import (
     AccountView,
+    CannedResponseView,
     ConversationView,
     ImportJobView,
+    LabelView,
     MemberView,
     Presence,
     WorkspaceView,
@@ -45,6 +50,11 @@ class Bootstrap(msgspec.Struct, kw_only=True):
     import_jobs: list[ImportJobView] = []
     # Its name, message retention and any pending deletion (workspace.updated replaces it).
     workspace: WorkspaceView
+    labels: list[LabelView] = []
+    # The shared canned responses and your own.
+    canned_responses: list[CannedResponseView] = []
+    # Notes mentioning you that you have not read.
+    mentions_unread: int = 0
 
 
 _conversations = msgspec.json.Decoder(list[ConversationView])
@@ -76,7 +86,7 @@ async def bootstrap(
         pool.acquire() as connection,
         connection.transaction(isolation="repeatable_read", readonly=True),
     ):
-        # One snapshot: the Piccolo query below reads on this connection too.
+        # One snapshot: the Piccolo queries below read on this connection too.
         seq = await connection.fetchval(
             "SELECT last_seq FROM workspace_counters WHERE workspace_id = $1", workspace_id
         )
@@ -85,8 +95,11 @@ async def bootstrap(
         )
         team_rows = await connection.fetch(TEAM_SQL, workspace_id)
         accounts = _accounts.decode(await connection.fetchval(ACCOUNTS_SQL, workspace_id))
-        with piccolo_joins(realtime.runtime.engine, connection):
+        with piccolo_joins(realtime.runtime.engine, connection):  # the same snapshot
             import_jobs = await latest_import_jobs(workspace_id) if principal.is_staff else []
+            labels = await list_labels(workspace_id)
+            canned = await list_canned(workspace_id, principal.user_id)
+            mentions_unread = await unread_mentions(workspace_id, principal.user_id)
         workspace = await workspace_view(connection, workspace_id)
     assert workspace is not None  # the session resolved, so its workspace exists
     presence = realtime.presence.snapshot(workspace_id)
@@ -104,4 +117,7 @@ async def bootstrap(
         accounts=accounts,
         import_jobs=import_jobs,
         workspace=workspace,
+        labels=labels,
+        canned_responses=canned,
+        mentions_unread=mentions_unread,
     )

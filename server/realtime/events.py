@@ -15,12 +15,15 @@ import msgspec
 
 from wazify.views import (
     AccountView,
+    CannedResponseView,
     ContactView,
     ConversationView,
     ExportView,
     ImportJobView,
+    LabelView,
     MemberView,
     MessageView,
+    NoteView,
     ReactionView,
     WorkspaceView,
 )
@@ -127,6 +130,51 @@ class ExportUpdated(EventBase, tag="export.updated"):
     export: ExportView
 
 
+class NoteCreated(EventBase, tag="note.created"):
+    note: NoteView
+
+
+class NoteUpdated(EventBase, tag="note.updated"):
+    """A note edited or deleted by its author."""
+
+    note: NoteView
+
+
+class MentionsUpdated(EventBase, tag="mentions.updated"):
+    """One member's unread mentions (to that member only): a note mentioned them, they
+    read some (`read_note_ids`), or a note that mentioned them changed."""
+
+    user_id: int
+    unread_count: int
+    read_note_ids: list[int] = []
+
+
+class LabelCreated(EventBase, tag="label.created"):
+    label: LabelView
+
+
+class LabelUpdated(EventBase, tag="label.updated"):
+    label: LabelView
+
+
+class LabelDeleted(EventBase, tag="label.deleted"):
+    """The label is gone, and with it from every conversation's `labels`."""
+
+    label_id: int
+
+
+class CannedResponseCreated(EventBase, tag="canned_response.created"):
+    canned_response: CannedResponseView
+
+
+class CannedResponseUpdated(EventBase, tag="canned_response.updated"):
+    canned_response: CannedResponseView
+
+
+class CannedResponseDeleted(EventBase, tag="canned_response.deleted"):
+    canned_response_id: int
+
+
 Event = (
     MessageCreated
     | MessageUpdated
@@ -146,6 +194,15 @@ Event = (
     | AccountErased
     | EventRedacted
     | ExportUpdated
+    | NoteCreated
+    | NoteUpdated
+    | MentionsUpdated
+    | LabelCreated
+    | LabelUpdated
+    | LabelDeleted
+    | CannedResponseCreated
+    | CannedResponseUpdated
+    | CannedResponseDeleted
 )
 
 EVENT_TYPES: tuple[type[EventBase], ...] = Event.__args__  # type: ignore[attr-defined]

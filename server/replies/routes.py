@@ -52,6 +52,7 @@ async def replies_send(
                 {"title": item.title, "payload": item.payload} for item in data.quick_replies
             ],
             client_id=data.client_id,
+            canned_response_id=data.canned_response_id,
         )
     return Response(view, status_code=201 if created else 200)
 

@@ -217,3 +217,35 @@ async def test_piccolo_joins_the_unit_when_a_second_runtime_opens_and_closes(
     finally:
         await second.close()
     assert await Workspace.count().where(Workspace.slug == "first") == 1
+
+
+async def test_piccolo_joins_the_unit_whichever_runtime_bound_the_tables_last(
+    runtime: Runtime, settings, database_url: str
+) -> None:
+    """Opening a runtime binds the tables to its engine; a process holding two (the tests,
+    the benches) must still see Piccolo's queries inside a unit of the first run in that
+    unit: on another connection they would wait for the unit's own row locks forever."""
+    from wazify.db.tables import Workspace
+    from wazify.realtime.broker import InProcessBroker
+    from wazify.runtime import open_runtime
+
+    class Abandon(Exception):
+        pass
+
+    other = await open_runtime(
+        settings, database_url, settings.token_keys, broker=InProcessBroker(), pool_max=2
+    )
+    try:
+        with pytest.raises(Abandon):
+            async with unit_of_work(runtime, ACTOR) as uow:
+                await do_create_workspace(uow, "joined")
+                await uow.conn.execute("SELECT 1 FROM workspaces WHERE slug = 'joined' FOR UPDATE")
+                async with asyncio.timeout(5):  # on another connection: a lock wait
+                    await Workspace.update({Workspace.name: "Renamed"}).where(
+                        Workspace.slug == "joined"
+                    )
+                seen = await uow.conn.fetchval("SELECT name FROM workspaces WHERE slug = 'joined'")
+                assert seen == "Renamed"
+                raise Abandon
+    finally:
+        await other.close()

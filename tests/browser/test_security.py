@@ -48,7 +48,8 @@ async def test_the_app_runs_under_its_policy(browser, stack: Stack) -> None:
     await expect(page.locator(".msg-out [data-status=read]")).to_have_count(1, timeout=15_000)
     await stack.webhook(text_message(ACCOUNT, ALICE, "M please"))  # over the websocket
     await expect(page.locator(".msg-in", has_text="M please")).to_have_count(1)
-    for route in ("#/inbox", "#/team", "#/admin/members", "#/admin/accounts", "#/admin/audit"):
+    routes = ("#/inbox", "#/team", "#/admin/members", "#/admin/accounts", "#/admin/audit")
+    for route in (*routes, "#/mentions", "#/canned", "#/admin/labels"):
         await page.goto(stack.url + route)
         await page.wait_for_selector("main :is(.conv-list, .page, .table, .member-card)")
     assert page.errors == []  # type: ignore[attr-defined]

@@ -83,6 +83,21 @@ def conversation(rnd: random.Random, conversation_id: int, last_id: int | None) 
         "window_ends_at": None,
         "human_agent_ends_at": None,
         "referral": None,
+        "labels": sorted(rnd.sample([1, 2, 3], rnd.randrange(0, 3))),
+    }
+
+
+def label(rnd: random.Random, label_id: int) -> dict:
+    return {"id": label_id, "name": rnd.choice(["VIP", "Refund"]), "color": "red"}
+
+
+def canned(rnd: random.Random, canned_id: int) -> dict:
+    return {
+        "id": canned_id,
+        "shortcut": rnd.choice(["hi", "bye"]),
+        "text": "Hi {{contact.first_name}}",
+        "owner_id": rnd.choice([None, 1]),
+        "usage_count": rnd.randrange(0, 5),
     }
 
 
@@ -169,6 +184,14 @@ def random_event(rnd: random.Random, seq: int, last_ids: dict[int, int]) -> dict
             "account.erased",
             "event.redacted",
             "export.updated",
+            "note.created",
+            "mentions.updated",
+            "label.created",
+            "label.updated",
+            "label.deleted",
+            "canned_response.created",
+            "canned_response.updated",
+            "canned_response.deleted",
         ]
     )
     last = last_ids.get(conversation_id, 1)
@@ -212,6 +235,19 @@ def random_event(rnd: random.Random, seq: int, last_ids: dict[int, int]) -> dict
         fields = {}
     elif kind == "export.updated":
         fields = {"export": export_job(rnd, seq)}
+    elif kind == "note.created":
+        note = {"id": seq, "conversation_id": conversation_id, "author_id": 2, "text": "<@1> x"}
+        fields = {"note": note | {"mentions": [1], "created_at": stamp(rnd), "deleted": False}}
+    elif kind == "mentions.updated":
+        fields = {"user_id": rnd.choice([1, 2]), "unread_count": rnd.randrange(0, 9)}
+    elif kind in ("label.created", "label.updated"):
+        fields = {"label": label(rnd, rnd.randrange(1, 4))}
+    elif kind == "label.deleted":
+        fields = {"label_id": rnd.randrange(1, 4)}
+    elif kind in ("canned_response.created", "canned_response.updated"):
+        fields = {"canned_response": canned(rnd, rnd.randrange(1, 4))}
+    elif kind == "canned_response.deleted":
+        fields = {"canned_response_id": rnd.randrange(1, 4)}
     else:
         account = {
             "id": rnd.randrange(1, 3),
@@ -241,6 +277,9 @@ def scenario(seed: int) -> tuple[dict, list[dict]]:
         "team": team,
         "accounts": [],
         "workspace": workspace(rnd),
+        "labels": [label(rnd, 1), label(rnd, 2)],
+        "canned_responses": [canned(rnd, 1)],
+        "mentions_unread": rnd.randrange(0, 3),
     }
     # Staff snapshots hold each account's latest import job (older servers: no key).
     if rnd.random() < 0.7:

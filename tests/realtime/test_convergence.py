@@ -345,3 +345,64 @@ async def test_export_jobs_converge_and_reach_the_admins_only(
         assert rows == [] and after["seq"] > before["seq"]
         # Their snapshot did not change (their cursor moves on with the heartbeat's watermark).
         assert comparable({**before, "seq": 0}) == comparable({**after, "seq": 0})
+
+
+async def test_the_team_tools_converge_for_every_viewer(client, runtime, admin, world) -> None:
+    """Notes and mentions, labels, canned responses: for each step, each viewer's events
+    (their own mentions and personal responses only) bridge their bootstraps around it."""
+    ana = await world.member(admin.workspace_id, "ana@example.com", "agent")
+    bo = await world.member(admin.workspace_id, "bo@example.com", "agent")
+    await deliver(client, runtime, ALL_CASES["message_text"]())
+    [conversation] = (await bootstrap(client, admin))["conversations"]
+    cid, made = conversation["id"], {}
+    label, note = lambda: made["label"]["id"], lambda: made["note"]["id"]
+    steps = [
+        (ana, "POST", f"/conversations/{cid}/notes", {"text": f"<@{bo.user_id}> hi"}, "note"),
+        (bo, "POST", "/mentions/read", {"conversation_id": cid}, ""),
+        (admin, "POST", "/labels", {"name": "VIP", "color": "red"}, "label"),
+        (ana, "POST", f"/conversations/{cid}/labels", lambda: {"label_id": label()}, ""),
+        (admin, "PATCH", lambda: f"/labels/{label()}", {"color": "teal"}, ""),
+        (admin, "POST", "/canned-responses", {"shortcut": "hi", "text": "Hi", "shared": True}, "c"),
+        (ana, "POST", "/canned-responses", {"shortcut": "me", "text": "Ana here"}, "mine"),
+        (ana, "PATCH", lambda: f"/canned-responses/{made['mine']['id']}", {"text": "Ana"}, ""),
+        (ana, "PATCH", lambda: f"/notes/{note()}", {"text": f"<@{admin.user_id}> hi"}, ""),
+        (ana, "DELETE", lambda: f"/notes/{note()}", None, ""),
+        (admin, "DELETE", lambda: f"/canned-responses/{made['c']['id']}", None, ""),
+        (admin, "DELETE", lambda: f"/labels/{label()}", None, ""),
+    ]
+    seen: set[str] = set()
+    for member, method, path, body, key in steps:
+        viewers = (admin, ana, bo)
+        before = [await bootstrap(client, viewer) for viewer in viewers]
+        response = await client.request(
+            method,
+            "/api/v1" + (path() if callable(path) else path),
+            json=body() if callable(body) else body,
+            headers=member.headers,
+        )
+        assert response.status_code in (200, 201, 204), response.text
+        if key:
+            made[key] = response.json()
+        for viewer, old in zip(viewers, before, strict=True):
+            after = await bootstrap(client, viewer)
+            rows = await runtime.engine.pool.fetch(
+                VISIBLE_SQL, viewer.workspace_id, old["seq"], after["seq"], viewer.user_id,
+                viewer.role,
+            )  # fmt: skip
+            events = [json.loads(row["payload"]) for row in rows]
+            reduced = reduce(old, events)
+            reduced["seq"] = after["seq"]  # others' events advance it too (the watermark)
+            assert comparable(reduced) == comparable(after), (method, path, viewer.email)
+            seen |= {event["type"] for event in events}
+    assert seen == {
+        "note.created",
+        "note.updated",
+        "mentions.updated",
+        "label.created",
+        "label.updated",
+        "label.deleted",
+        "conversation.updated",
+        "canned_response.created",
+        "canned_response.updated",
+        "canned_response.deleted",
+    }

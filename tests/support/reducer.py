@@ -116,6 +116,29 @@ def apply_event(snapshot: Snapshot, event: dict) -> None:
         pass  # the event named erased data: its content is gone, its seq still counts
     elif kind == "export.updated":
         pass  # an admin's data export job: not part of the shared snapshot
+    elif kind in ("note.created", "note.updated"):
+        pass  # notes are loaded per conversation, like its messages: not in the snapshot
+    elif kind == "mentions.updated":
+        if event["user_id"] == snapshot["me"]["user_id"]:
+            snapshot["mentions_unread"] = event["unread_count"]
+    elif kind in ("label.created", "label.updated"):
+        snapshot["labels"] = _upsert_by(snapshot.get("labels", []), "id", event["label"])
+    elif kind == "label.deleted":
+        label_id = event["label_id"]
+        snapshot["labels"] = [
+            label for label in snapshot.get("labels", []) if label["id"] != label_id
+        ]
+        for conversation in snapshot["conversations"]:
+            conversation["labels"] = [i for i in conversation.get("labels", []) if i != label_id]
+    elif kind in ("canned_response.created", "canned_response.updated"):
+        snapshot["canned_responses"] = _upsert_by(
+            snapshot.get("canned_responses", []), "id", event["canned_response"]
+        )
+    elif kind == "canned_response.deleted":
+        gone = event["canned_response_id"]
+        snapshot["canned_responses"] = [
+            r for r in snapshot.get("canned_responses", []) if r["id"] != gone
+        ]
     else:
         raise AssertionError(f"the reference reducer does not know {kind!r}")
     snapshot["seq"] = max(snapshot["seq"], event["seq"])
@@ -143,6 +166,10 @@ def comparable(snapshot: Snapshot) -> Snapshot:
         key=lambda m: m["user_id"],
     )
     result["accounts"] = sorted(result["accounts"], key=lambda a: a["id"])
+    # Lists a client keeps in its own order (the web app sorts labels and canned responses
+    # by name for display): compared as sets of rows.
+    for key in ("labels", "canned_responses"):
+        result[key] = sorted(result.get(key, []), key=lambda item: item["id"])
     # `me` is who the snapshot is for; the client keeps its own role and rights from
     # GET /api/v1/me (and member.updated about itself), not from this copy.
     me = result.pop("me", None)

@@ -6,10 +6,11 @@
 
 import { h, replace, toast } from "../dom.js";
 import { fullTime } from "../format.js";
+import { createLabelsAdmin } from "./labels_admin.js";
 import { createDataTab } from "./privacy.js";
 import { createWorkspaceSettings } from "./workspace.js";
 
-const TABS = [["members", "Members"], ["accounts", "Accounts"], ["workspace", "Workspace"], ["webhooks", "Webhooks"], ["audit", "Audit log"], ["data", "Data"]];
+const TABS = [["members", "Members"], ["accounts", "Accounts"], ["labels", "Labels"], ["workspace", "Workspace"], ["webhooks", "Webhooks"], ["audit", "Audit log"], ["data", "Data"]];
 const ROLES = ["agent", "supervisor", "admin"];
 
 // ctx: {api, store}
@@ -21,6 +22,7 @@ export function createAdminView(ctx) {
   let accountsVersion = "";
   const workspace = createWorkspaceSettings(ctx);
   const data = createDataTab(ctx, body);
+  const labelsAdmin = createLabelsAdmin(ctx);
 
   function failure(error, what) {
     if (error.status === 404 || error.status === 405) return h("p", { class: "notice" }, `This server does not offer ${what} yet.`);
@@ -196,7 +198,11 @@ export function createAdminView(ctx) {
     } else if (tab === "webhooks") webhooks();
     else if (tab === "audit") audit();
     else if (tab === "data") data.show();
-    else accounts(ctx.store.state);
+    else if (tab === "labels") {
+      labelsAdmin.reset();
+      replace(body, labelsAdmin.el);
+      labelsAdmin.update(ctx.store.state);
+    } else accounts(ctx.store.state);
   }
 
   return {
@@ -206,6 +212,7 @@ export function createAdminView(ctx) {
       if (tab === "accounts" && state.snapshot) accounts(state);
       if (tab === "workspace" && state.snapshot) workspace.update(state);
       if (tab === "data" && state.snapshot) data.update(state);
+      if (tab === "labels" && state.snapshot) labelsAdmin.update(state);
     },
   };
 }

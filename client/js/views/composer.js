@@ -1,67 +1,93 @@
-// The reply box: Enter sends, Shift+Enter breaks the line; the reply window as a countdown;
-// what is possible when it has closed; a byte counter near Meta's limit; a draft per
-// conversation kept in localStorage (so an expired session or a reload loses nothing).
-// While the account needs reconnecting, a reply is held by the server until an admin
-// reconnects it: the first Send only warns, a second one queues it anyway.
+// The reply box, with two modes: Reply (to the customer) and Note (to the team only).
+// Enter sends, Shift+Enter breaks the line; the reply window as a countdown; a byte counter
+// near Meta's limit; a draft per conversation and mode kept in localStorage (so an expired
+// session or a reload loses nothing). "/" opens the canned responses (Reply), "@" the team
+// to mention (Note): see composer_pickers.js. While the account needs reconnecting, a reply
+// is held by the server until an admin reconnects it: the first Send only warns, a second
+// one queues it anyway.
 
 import { h } from "../dom.js";
 import { replyWindow, TEXT_LIMIT_BYTES, utf8Bytes } from "../format.js";
+import { unfilledPlaceholders } from "../composing.js";
+import { attachPickers } from "./composer_pickers.js";
 
 const COUNTER_FROM = 800; // show the byte counter only when it starts to matter
 const TYPING_EVERY_MS = 2500;
+export const NOTE_MAX = 5000; // characters (the server's limit)
 
-export function draftKey(me, conversationId) {
-  return `wazify:draft:${me.workspace.id}:${me.user.id}:${conversationId}`;
+export function draftKey(me, conversationId, mode = "reply") {
+  return `wazify:draft:${me.workspace.id}:${me.user.id}:${conversationId}${mode === "note" ? ":note" : ""}`;
 }
 
-export function loadDraft(me, conversationId) {
+export function loadDraft(me, conversationId, mode) {
   try {
-    return localStorage.getItem(draftKey(me, conversationId)) || "";
+    return localStorage.getItem(draftKey(me, conversationId, mode)) || "";
   } catch {
     return "";
   }
 }
 
-export function saveDraft(me, conversationId, text) {
+export function saveDraft(me, conversationId, text, mode) {
   try {
-    if (text) localStorage.setItem(draftKey(me, conversationId), text);
-    else localStorage.removeItem(draftKey(me, conversationId));
+    if (text) localStorage.setItem(draftKey(me, conversationId, mode), text);
+    else localStorage.removeItem(draftKey(me, conversationId, mode));
   } catch {
     // private mode or a full storage: the draft lives in the page only
   }
 }
 
-// ctx: {me, send(conversationId, text) -> Promise, typing(conversationId), isAdmin}
+// ctx: {me, state() -> store state, send(cid, text, cannedId), sendNote(cid, text), typing(cid)}
 export function createComposer(ctx) {
   let conversation = null;
   let account = null;
+  let mode = "reply";
   let lastTyping = 0;
   let confirming = false; // a held reply was warned about; the next Send queues it
   const notice = h("p", { class: "window-notice", id: "reply-window", "aria-live": "polite" });
+  const flag = h("p", { class: "placeholder-flag", role: "alert", hidden: true });
   const counter = h("span", { class: "counter", "aria-live": "polite" });
+  const noteLabel = h("p", { class: "note-label", hidden: true }, "Note · only your team sees this");
   const input = h("textarea", {
-    rows: 1, placeholder: "Write a reply…", "aria-label": "Reply", "aria-describedby": "reply-window reply-hint",
-    oninput: onInput, onkeydown: onKey,
+    rows: 1, "aria-label": "Reply", "aria-describedby": "reply-window reply-hint", "aria-autocomplete": "list",
+    oninput: onInput, onkeydown: onKey, onclick: () => pickers.refresh(), onblur: () => pickers.hide(),
   });
-  const button = h("button", { type: "submit", class: "primary send", "aria-label": "Send reply" }, "Send");
+  const button = h("button", { type: "submit", class: "primary send" }, "Send");
+  const tabs = h("div", { class: "composer-tabs", role: "group", "aria-label": "Write" },
+    h("button", { type: "button", "data-mode": "reply", onclick: () => setMode("reply") }, "Reply"),
+    h("button", { type: "button", "data-mode": "note", onclick: () => setMode("note") }, "Note"));
+  const hint = h("span", { id: "reply-hint", class: "hint" });
+  const row = h("div", { class: "composer-row" }, input, button);
   const form = h("form", { class: "composer", onsubmit: (e) => { e.preventDefault(); submit(); } },
-    notice,
-    h("div", { class: "composer-row" }, input, button),
-    h("div", { class: "composer-foot" }, h("span", { id: "reply-hint", class: "hint" }, "Enter to send · Shift+Enter for a new line"), counter));
+    tabs, noteLabel, notice, row, flag, h("div", { class: "composer-foot" }, hint, counter));
+  const pickers = attachPickers({ input, ctx, mode: () => mode, conversation: () => conversation, onChange: onInput });
+  form.insertBefore(pickers.el, row);
   const timer = setInterval(refresh, 30000); // the countdown moves on its own
+
+  function setMode(next) {
+    if (next === mode) return;
+    if (conversation) saveDraft(ctx.me, conversation.id, input.value, mode);
+    mode = next;
+    pickers.reset();
+    if (conversation) input.value = loadDraft(ctx.me, conversation.id, mode);
+    grow();
+    refresh();
+    input.focus();
+  }
 
   function onInput() {
     grow();
-    if (conversation) saveDraft(ctx.me, conversation.id, input.value);
+    if (conversation) saveDraft(ctx.me, conversation.id, input.value, mode);
+    pickers.refresh();
     refresh();
     const now = Date.now();
-    if (input.value && conversation && now - lastTyping > TYPING_EVERY_MS) {
+    if (mode === "reply" && input.value && conversation && now - lastTyping > TYPING_EVERY_MS) {
       lastTyping = now;
       ctx.typing(conversation.id);
     }
   }
 
   function onKey(event) {
+    if (pickers.onKey(event)) return;
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       submit();
@@ -74,48 +100,67 @@ export function createComposer(ctx) {
   }
 
   function state() {
+    const note = mode === "note";
     const window = conversation ? replyWindow(conversation, account) : { mode: "closed", message: "" };
     const bytes = utf8Bytes(input.value);
-    const blocked = window.mode === "closed" || window.mode === "account";
-    return { window, bytes, blocked, tooLong: bytes > TEXT_LIMIT_BYTES, empty: !input.value.trim() };
+    const blocked = !conversation || (!note && (window.mode === "closed" || window.mode === "account"));
+    const tooLong = note ? input.value.trim().length > NOTE_MAX : bytes > TEXT_LIMIT_BYTES;
+    const unfilled = note ? [] : unfilledPlaceholders(input.value);
+    return { note, window, bytes, blocked, tooLong, unfilled, empty: !input.value.trim() };
   }
 
   function refresh() {
     const s = state();
-    if (s.window.mode !== "held") confirming = false;
-    notice.textContent = confirming
-      ? `${s.window.message} Press Send again to queue this reply anyway.`
-      : s.window.message || "";
+    if (s.note || s.window.mode !== "held") confirming = false;
+    form.classList.toggle("composer-note", s.note);
+    for (const tab of tabs.children) tab.setAttribute("aria-pressed", String(tab.dataset.mode === mode));
+    noteLabel.hidden = !s.note;
+    notice.hidden = s.note;
+    notice.textContent = s.note
+      ? ""
+      : confirming ? `${s.window.message} Press Send again to queue this reply anyway.` : s.window.message || "";
     notice.className = `window-notice mode-${s.window.mode}${confirming ? " confirming" : ""}`;
-    button.textContent = confirming ? "Queue anyway" : "Send";
-    counter.textContent = s.bytes >= COUNTER_FROM ? `${s.bytes} / ${TEXT_LIMIT_BYTES} bytes` : "";
+    input.placeholder = s.note ? "Write a note for your team… Type @ to mention someone" : "Write a reply… Type / for canned responses";
+    input.setAttribute("aria-label", s.note ? "Note for the team" : "Reply");
+    button.textContent = s.note ? "Add note" : confirming ? "Queue anyway" : "Send";
+    button.setAttribute("aria-label", s.note ? "Add the note" : "Send reply");
+    hint.textContent = s.note ? "Enter to add · @ to mention · only your team sees notes" : "Enter to send · Shift+Enter for a new line · / for canned responses";
+    counter.textContent = s.note
+      ? (input.value.length >= NOTE_MAX - 500 ? `${input.value.length} / ${NOTE_MAX} characters` : "")
+      : (s.bytes >= COUNTER_FROM ? `${s.bytes} / ${TEXT_LIMIT_BYTES} bytes` : "");
     counter.classList.toggle("over", s.tooLong);
+    flag.hidden = !s.unfilled.length;
+    flag.textContent = s.unfilled.length ? `Fill in or remove ${s.unfilled.join(", ")} before sending.` : "";
     input.disabled = s.blocked;
-    button.disabled = s.blocked || s.tooLong || s.empty;
-    input.setAttribute("aria-invalid", s.tooLong ? "true" : "false");
+    button.disabled = s.blocked || s.tooLong || s.empty || s.unfilled.length > 0;
+    input.setAttribute("aria-invalid", s.tooLong || s.unfilled.length ? "true" : "false");
   }
 
   async function submit() {
     const s = state();
-    if (s.blocked || s.tooLong || s.empty || !conversation) return;
-    if (s.window.mode === "held" && !confirming) {
+    if (s.blocked || s.tooLong || s.empty || s.unfilled.length || !conversation) return;
+    if (!s.note && s.window.mode === "held" && !confirming) {
       confirming = true;
       refresh();
       return;
     }
     confirming = false;
-    const text = input.value;
+    pickers.hide();
+    const written = input.value;
     const id = conversation.id;
+    const sentMode = mode;
+    const { text, cannedId } = pickers.take(written);
     input.value = "";
-    saveDraft(ctx.me, id, "");
+    saveDraft(ctx.me, id, "", sentMode);
     grow();
     refresh();
-    const kept = await ctx.send(id, text);
-    // The session ended before the server took it: the text comes back as the draft.
-    if (kept === "restore") {
-      saveDraft(ctx.me, id, text);
-      if (conversation && conversation.id === id && !input.value) {
-        input.value = text;
+    const kept = sentMode === "note" ? await ctx.sendNote(id, text) : await ctx.send(id, text, cannedId);
+    // The session ended before the server took it (or a note was refused): the text comes
+    // back as the draft.
+    if (kept === "restore" || (sentMode === "note" && kept === "failed")) {
+      saveDraft(ctx.me, id, written, sentMode);
+      if (conversation && conversation.id === id && mode === sentMode && !input.value) {
+        input.value = written;
         refresh();
       }
     }
@@ -131,11 +176,13 @@ export function createComposer(ctx) {
       account = nextAccount;
       if (switched) {
         confirming = false;
-        input.value = loadDraft(ctx.me, next.id);
+        pickers.reset();
+        input.value = loadDraft(ctx.me, next.id, mode);
         grow();
       }
       refresh();
     },
+    setMode,
     focus() {
       input.focus();
     },

@@ -4,10 +4,13 @@
 import { h, reconcile, replace } from "../dom.js";
 import { contactName } from "../format.js";
 import { member, typingNames } from "../store.js";
+import { timeline } from "../thread.js";
 import { avatar, presenceDot } from "./avatar.js";
 import { createComposer } from "./composer.js";
+import { labelEditor } from "./labels.js";
 import { renderMessage } from "./message.js";
 import { contactExportButton } from "./privacy.js";
+import { renderNote } from "./note.js";
 
 const SNOOZES = [
   ["1 hour", () => new Date(Date.now() + 3600e3)],
@@ -28,7 +31,9 @@ export function createConversationView(ctx) {
   const activity = h("p", { class: "activity", "aria-live": "polite" });
   const composer = createComposer({
     me: ctx.me(),
-    send: (cid, text) => ctx.actions.send(cid, text),
+    state: () => ctx.store.state,
+    send: (cid, text, cannedId) => ctx.actions.send(cid, text, cannedId),
+    sendNote: (cid, text) => ctx.actions.sendNote(cid, text),
     typing: (cid) => ctx.actions.typing(cid),
   });
   const el = h("section", { class: "conversation", "aria-label": "Conversation" }, header, scroller, activity, composer.el);
@@ -55,7 +60,7 @@ export function createConversationView(ctx) {
     const assignee = conversation.assignee_id ? member(state, conversation.assignee_id) : null;
     const account = state.snapshot.accounts.find((a) => a.id === conversation.account_id);
     const viewers = (state.viewing[conversation.id] || []).filter((uid) => uid !== me.user.id);
-    const version = JSON.stringify([conversation.status, conversation.snoozed_until, conversation.assignee_id, conversation.contact, viewers, assignee?.presence, account?.username, me.role, state.snapshot.team.length]);
+    const version = JSON.stringify([conversation.status, conversation.snoozed_until, conversation.assignee_id, conversation.contact, viewers, assignee?.presence, account?.username, me.role, state.snapshot.team.length, conversation.labels, state.snapshot.labels]);
     if (version === headerVersion) return;
     headerVersion = version;
     const name = contactName(conversation.contact);
@@ -97,7 +102,8 @@ export function createConversationView(ctx) {
         h("p", { class: "sub" },
           conversation.contact.username ? `@${conversation.contact.username}` : "", account ? ` · to @${account.username}` : "", " · ", status,
           " · ", assignee ? [presenceDot(assignee.presence), ` ${assignee.name}`] : "Unassigned"),
-        viewers.length ? h("p", { class: "viewers" }, `${names(state, viewers)} ${viewers.length > 1 ? "are" : "is"} viewing`) : null),
+        viewers.length ? h("p", { class: "viewers" }, `${names(state, viewers)} ${viewers.length > 1 ? "are" : "is"} viewing`) : null,
+        labelEditor(state, conversation, ctx.actions)),
       actions);
   }
 
@@ -128,7 +134,14 @@ export function createConversationView(ctx) {
     const heightBefore = scroller.scrollHeight;
     const topBefore = scroller.scrollTop;
     const mctx = messageCtx(state, history.messages);
-    reconcile(list, history.messages, (m) => m.id, (m) => JSON.stringify(m) + (m.reply_to_mid && mctx.byMid(m.reply_to_mid) ? "q" : ""), (m) => renderMessage(m, mctx));
+    const nctx = {
+      meId: state.me.user.id, memberName: (uid) => member(ctx.store.state, uid)?.name || null, team: () => ctx.store.state.snapshot.team,
+      onDelete: (n) => ctx.actions.deleteNote(n), onEdit: (n, text) => ctx.actions.editNote(n, text),
+    };
+    const noteNames = (note) => note.mentions.concat([note.author_id]).map((uid) => nctx.memberName(uid));
+    reconcile(list, timeline(state, id), (t) => (t.kind === "note" ? `note-${t.id}` : t.id),
+      (t) => (t.kind === "note" ? JSON.stringify([t.item, noteNames(t.item)]) : JSON.stringify(t.item) + (t.item.reply_to_mid && mctx.byMid(t.item.reply_to_mid) ? "q" : "")),
+      (t) => (t.kind === "note" ? renderNote(t.item, nctx) : renderMessage(t.item, mctx)));
     older.textContent = history.older ? "" : history.messages.length ? "The beginning of the conversation" : "No messages yet";
     const firstAfter = list.firstElementChild?.dataset.key;
     if (firstBefore && firstAfter !== firstBefore && !atBottom) {

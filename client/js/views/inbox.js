@@ -5,37 +5,40 @@
 
 import { h, reconcile } from "../dom.js";
 import { contactName, preview, shortTime } from "../format.js";
-import { inboxList, member } from "../store.js";
+import { inboxList, member, sortedLabels } from "../store.js";
 import { avatar, presenceDot } from "./avatar.js";
+import { labelChips } from "./labels.js";
 
 const ASSIGNEES = [["mine", "Mine"], ["unassigned", "Unassigned"], ["all", "All"]];
 const STATUSES = [["open", "Open"], ["pending", "Snoozed"], ["resolved", "Resolved"], ["any", "Any status"]];
 
 // ctx: {store, api, mergeConversations(list), selectedId()}
 export function createInbox(ctx) {
-  const filter = { assignee: localStorage.getItem("wazify:inbox") || "all", status: "open", q: "" };
+  const filter = { assignee: localStorage.getItem("wazify:inbox") || "all", status: "open", q: "", label: null };
   let listing = { key: "", next: null, ids: new Set(), fetched: false, loading: false, error: "" };
   let searchTimer = null;
 
   const tabs = h("div", { class: "segmented", role: "group", "aria-label": "Whose conversations" });
   const status = h("select", { "aria-label": "Status", onchange: (e) => setFilter({ status: e.target.value }) },
     STATUSES.map(([value, label]) => h("option", { value }, label)));
+  const labelSelect = h("select", { "aria-label": "Label", class: "label-filter", onchange: (e) => setFilter({ label: e.target.value ? Number(e.target.value) : null }) });
+  let labelsVersion = "";
   const search = h("input", {
-    type: "search", placeholder: "Search name, @username or text", "aria-label": "Search conversations", id: "search",
+    type: "search", placeholder: "Search names, texts, notes, label:name", "aria-label": "Search conversations", id: "search",
     oninput: (e) => { clearTimeout(searchTimer); searchTimer = setTimeout(() => setFilter({ q: e.target.value.trim() }), 300); },
   });
   const list = h("ul", { class: "conv-list", "aria-label": "Conversations" });
   const empty = h("p", { class: "empty", hidden: true });
   const more = h("button", { type: "button", class: "more", hidden: true, onclick: () => fetchPage() }, "Load more");
   const el = h("aside", { class: "inbox", "aria-label": "Inbox" },
-    h("div", { class: "filters" }, tabs, h("div", { class: "filter-row" }, status, search)), list, empty, more);
+    h("div", { class: "filters" }, tabs, h("div", { class: "filter-row" }, status, labelSelect, search)), list, empty, more);
 
   function setFilter(change) {
     Object.assign(filter, change);
     localStorage.setItem("wazify:inbox", filter.assignee);
     listing = { key: keyOf(), next: null, ids: new Set(), fetched: false, loading: false, error: "" };
     // The snapshot holds the recent open and snoozed ones; anything else needs the API.
-    if (filter.q || filter.status === "resolved" || filter.status === "any") fetchPage();
+    if (filter.q || filter.label != null || filter.status === "resolved" || filter.status === "any") fetchPage();
     update(ctx.store.state);
   }
 
@@ -51,6 +54,7 @@ export function createInbox(ctx) {
     try {
       const page = await ctx.api.conversations({
         assignee: filter.assignee, status: filter.status === "any" ? undefined : filter.status, q: filter.q || undefined, cursor: mine.next || undefined,
+        label: filter.label ?? undefined,
       });
       if (mine !== listing) return; // the filter changed meanwhile
       for (const c of page.items) mine.ids.add(c.id);
@@ -68,10 +72,11 @@ export function createInbox(ctx) {
 
   function rows(state) {
     const words = filter.q ? filter.q.toLowerCase().split(/\s+/) : [];
-    const base = inboxList(state, { assignee: filter.assignee, status: filter.status });
+    const base = inboxList(state, { assignee: filter.assignee, status: filter.status, label: filter.label });
     if (!words.length) return base;
-    // Search: what the server found (also in message texts) plus live matches on the name.
-    const local = new Set(inboxList(state, { assignee: filter.assignee, status: filter.status, words }).map((c) => c.id));
+    // Search: what the server found (also in message and note texts, and label: terms)
+    // plus live matches on the name.
+    const local = new Set(inboxList(state, { assignee: filter.assignee, status: filter.status, label: filter.label, words }).map((c) => c.id));
     return base.filter((c) => listing.ids.has(c.id) || local.has(c.id));
   }
 
@@ -93,7 +98,8 @@ export function createInbox(ctx) {
             unread ? h("span", { class: "badge", "aria-label": `${c.unread_count} unread` }, String(c.unread_count)) : null),
           h("span", { class: "conv-tags" },
             assignee ? h("span", { class: "assignee" }, presenceDot(assignee.presence), assignee.user_id === state.me.user.id ? "You" : assignee.name) : h("span", { class: "assignee none" }, "Unassigned"),
-            c.status !== "open" ? h("span", { class: `tag tag-${c.status}` }, c.status === "pending" ? "Snoozed" : "Resolved") : null))));
+            c.status !== "open" ? h("span", { class: `tag tag-${c.status}` }, c.status === "pending" ? "Snoozed" : "Resolved") : null,
+            labelChips(state, c.labels)))));
   }
 
   function update(state) {
@@ -105,15 +111,29 @@ export function createInbox(ctx) {
     }
     for (const button of tabs.children) button.setAttribute("aria-pressed", String(button.dataset.assignee === filter.assignee));
     status.value = filter.status;
+    renderLabelFilter(state);
     const selected = ctx.selectedId();
     const items = rows(state);
-    reconcile(list, items, (c) => c.id, (c) => JSON.stringify([c, c.id === selected, c.assignee_id && member(state, c.assignee_id)?.presence, new Date().getDate()]), (c) => row(state, c, c.id === selected));
-    const serverHasMore = listing.fetched ? listing.next != null : filter.q || filter.status === "resolved" || filter.status === "any" ? false : state.snapshot.more_conversations;
+    reconcile(list, items, (c) => c.id, (c) => JSON.stringify([c, c.id === selected, c.assignee_id && member(state, c.assignee_id)?.presence, new Date().getDate(), labelsVersion]), (c) => row(state, c, c.id === selected));
+    const serverHasMore = listing.fetched ? listing.next != null : filter.q || filter.label != null || filter.status === "resolved" || filter.status === "any" ? false : state.snapshot.more_conversations;
     more.hidden = !serverHasMore;
     more.disabled = listing.loading;
     more.textContent = listing.loading ? "Loading…" : "Load more";
     empty.hidden = items.length > 0;
     empty.textContent = listing.error ? `Couldn't load: ${listing.error}` : listing.loading ? "Loading…" : filter.q ? "No conversation matches." : "Nothing here. New conversations appear as soon as they arrive.";
+  }
+
+  // The label filter's options follow the workspace's labels (live); a deleted label
+  // that was the filter is dropped.
+  function renderLabelFilter(state) {
+    const labels = sortedLabels(state);
+    const version = JSON.stringify(labels);
+    if (version === labelsVersion) return;
+    labelsVersion = version;
+    if (filter.label != null && !labels.some((l) => l.id === filter.label)) filter.label = null;
+    labelSelect.replaceChildren(h("option", { value: "" }, "All labels"), ...labels.map((l) => h("option", { value: l.id }, l.name)));
+    labelSelect.value = filter.label ?? "";
+    labelSelect.hidden = !labels.length && filter.label == null;
   }
 
   return {

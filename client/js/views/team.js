@@ -4,6 +4,7 @@
 import { h, replace } from "../dom.js";
 import { contactName, shortTime } from "../format.js";
 import { presenceDot } from "./avatar.js";
+import { labelChips } from "./labels.js";
 
 const OPEN = new Set(["open", "pending"]);
 
@@ -24,7 +25,8 @@ export function createTeamView(ctx) {
     c.assignee_id ? h("option", { value: "none" }, "Unassigned") : null,
     state.snapshot.team.filter((m) => m.active && m.user_id !== c.assignee_id).map((m) => h("option", { value: m.user_id }, m.name))) : null;
     return h("li", {}, h("a", { href: `#/c/${c.id}` }, contactName(c.contact)), " ",
-      h("span", { class: "muted" }, `${c.status === "pending" ? "snoozed · " : ""}${shortTime(c.last_activity_at)}${c.unread_count ? ` · ${c.unread_count} unread` : ""}`), " ", select);
+      h("span", { class: "muted" }, `${c.status === "pending" ? "snoozed · " : ""}${shortTime(c.last_activity_at)}${c.unread_count ? ` · ${c.unread_count} unread` : ""}`), " ",
+      labelChips(state, c.labels), " ", select);
   }
 
   function card(state, title, who, conversations, staff) {
@@ -40,7 +42,7 @@ export function createTeamView(ctx) {
     update(state) {
       if (!state.snapshot) return;
       const open = Object.values(state.known).filter((c) => OPEN.has(c.status));
-      const next = JSON.stringify([open, state.snapshot.team, state.me.role]);
+      const next = JSON.stringify([open, state.snapshot.team, state.me.role, state.snapshot.labels]);
       if (next === version) return;
       version = next;
       const staff = state.me.role !== "agent";
