@@ -7,7 +7,7 @@ import re
 
 from wazify.labels.queries import labels_named, unknown_labels
 from wazify.lib.errors import Invalid
-from wazify.lib.inputs import INT64_MAX
+from wazify.lib.inputs import MAX_DB_ID
 
 LABEL_TERM = re.compile(r'(?<!\S)label:(?:"([^"]*)"|(\S+))', re.IGNORECASE)
 
@@ -21,7 +21,7 @@ def split_label_terms(q: str) -> tuple[str, list[str]]:
 def parse_label_ids(value: str) -> list[int]:
     ids = []
     for part in (item.strip() for item in value.split(",")):
-        if not part.isdigit() or not 1 <= int(part) <= INT64_MAX:
+        if not part.isdigit() or not 1 <= int(part) <= MAX_DB_ID:
             raise Invalid(f"label {part!r}: give label ids, comma-separated", field="label")
         ids.append(int(part))
     return ids
