@@ -70,8 +70,13 @@ def handle_app_error(_: Request, exc: AppError) -> Response:
     )
 
 
-def handle_http_exception(_: Request, exc: HTTPException) -> Response:
+def handle_http_exception(request: Request, exc: HTTPException) -> Response:
     status = exc.status_code
+    if status == 404 and "\x00" in request.scope["path"]:
+        # No route matched, so RefuseNulMiddleware (route middleware) never saw the path.
+        return Response(
+            error_body("invalid", "the path contains a NUL character", "path"), status_code=400
+        )
     if isinstance(exc, ValidationException):
         message, field = _validation_details(exc)
         return Response(error_body("invalid", message, field), status_code=400)

@@ -107,7 +107,7 @@ async def test_mentioning_oneself_notifies_nobody(shop, client, db) -> None:
     [
         ("", 400, "invalid", "the text is empty"),
         (" \n\t ", 400, "invalid", "the text is empty"),
-        ("a\x00b", 400, "invalid", "the text contains a NUL character"),
+        ("a\x00b", 400, "invalid", "`text` contains a NUL character"),
         ("x" * 5001, 400, "too_long", "the text is 5001 characters long; at most 5000"),
         ("x" * 20_001, 400, "invalid", "Expected `str` of length <= 20000"),
         ("hi <@999999>", 400, "unknown_member", "<@999999> names no member of this workspace"),

@@ -77,9 +77,16 @@ async def test_an_export_interrupted_by_a_killed_server_completes_on_the_next(
             export_id = response.json()["id"]
 
             async def waiting_on_the_lock() -> bool:
-                return await db.fetchval(
+                # The server's other workers read webhook_receipts too: a waiter alone does
+                # not say the export is the one held, so the job must also be claimed.
+                claimed = await db.fetchval(
+                    "SELECT status = 'running' FROM export_jobs WHERE id = $1", export_id
+                )
+                return claimed and await db.fetchval(
                     "SELECT count(*) FROM pg_locks WHERE NOT granted"
                     " AND relation = 'webhook_receipts'::regclass"
+                    " AND database = (SELECT oid FROM pg_database"
+                    " WHERE datname = current_database())"
                 )
 
             await until(waiting_on_the_lock)
