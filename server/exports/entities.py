@@ -23,8 +23,10 @@ from piccolo.table import Table
 from wazify.db.tables import (
     ApiToken,
     AuditEntry,
+    CannedResponse,
     Contact,
     Conversation,
+    ConversationLabel,
     DeferredEffect,
     DeletionJob,
     Event,
@@ -32,7 +34,10 @@ from wazify.db.tables import (
     IgAccount,
     ImportJob,
     Invitation,
+    Label,
     Message,
+    Note,
+    NoteMention,
     Reaction,
     ReadPosition,
     WebhookReceipt,
@@ -174,6 +179,16 @@ WORKSPACE_ENTITIES: tuple[Entity, ...] = (
     entity(
         "export_jobs.jsonl", ExportJob, f"export_jobs t WHERE {OF_WORKSPACE}", omit=("file_path",)
     ),
+    # The team's own tools: internal notes (with whom they mention), labels, saved replies.
+    entity("notes.jsonl", Note, f"notes t WHERE {OF_WORKSPACE}"),
+    entity("note_mentions.jsonl", NoteMention, f"note_mentions t WHERE {OF_WORKSPACE}"),
+    entity("labels.jsonl", Label, f"labels t WHERE {OF_WORKSPACE}"),
+    entity(
+        "conversation_labels.jsonl",
+        ConversationLabel,
+        f"conversation_labels t WHERE {OF_WORKSPACE}",
+    ),
+    entity("canned_responses.jsonl", CannedResponse, f"canned_responses t WHERE {OF_WORKSPACE}"),
     entity("import_jobs.jsonl", ImportJob, f"import_jobs t WHERE {OF_WORKSPACE}"),
     entity("deletion_jobs.jsonl", DeletionJob, f"deletion_jobs t WHERE {OF_WORKSPACE}"),
 )
@@ -212,6 +227,18 @@ CONTACT_ENTITIES: tuple[Entity, ...] = (
         f"messages t WHERE t.conversation_id IN ({CONTACT_CONVERSATIONS})",
     ),
     entity("reactions.jsonl", Reaction, f"reactions t WHERE t.message_id IN ({CONTACT_MESSAGES})"),
+    # What the team wrote about them and how it filed their conversations is data about them.
+    entity(
+        "notes.jsonl",
+        Note,
+        f"notes t WHERE t.workspace_id = $1 AND t.conversation_id IN ({CONTACT_CONVERSATIONS})",
+    ),
+    entity(
+        "conversation_labels.jsonl",
+        ConversationLabel,
+        f"conversation_labels t WHERE t.workspace_id = $1"
+        f" AND t.conversation_id IN ({CONTACT_CONVERSATIONS})",
+    ),
     entity("audit_entries.jsonl", AuditEntry, f"audit_entries t WHERE {NAMES_CONTACT}"),
     Entity(
         "assignments.jsonl",

@@ -19,10 +19,13 @@ from tests.support.world import SYSTEM, Member, World
 from tests.webhooks.conftest import ingest
 from wazify.actions.accounts import do_register_account
 from wazify.actions.auth import do_create_invitation, do_create_token
+from wazify.actions.canned import do_create_canned
 from wazify.actions.connections import do_create_oauth_state
 from wazify.actions.contacts import do_correct_contact
 from wazify.actions.conversations import do_assign, do_mark_read, do_unassign
 from wazify.actions.exports import do_request_export
+from wazify.actions.labels import do_add_label, do_create_label
+from wazify.actions.notes import do_create_note
 from wazify.actions.replies import do_queue_reply, do_react
 from wazify.actions.uow import Actor, unit_of_work
 from wazify.app import create_app
@@ -241,6 +244,20 @@ async def _team_work(
             "SELECT min(id) FROM messages WHERE conversation_id = $1", bruno_chat
         )
         await do_react(uow, workspace_id, first_of_bruno, admin.user_id, "\U0001f44d")
+        # The team's tools: a note mentioning the agent, a label, a shared saved reply.
+        await do_create_note(
+            uow, workspace_id, alice_chat, admin.user_id, f"note-about-alice <@{agent.user_id}>"
+        )
+        label = await do_create_label(uow, workspace_id, "vip", "blue")
+        await do_add_label(uow, workspace_id, alice_chat, label.id, by=admin.user_id)
+        await do_create_canned(
+            uow,
+            workspace_id,
+            shortcut="thanks",
+            text="canned-thanks",
+            owner_id=None,
+            created_by=admin.user_id,
+        )
 
 
 async def request_export(runtime: Runtime, shop: Shop, contact: int | None = None) -> int:

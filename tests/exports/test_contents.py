@@ -63,6 +63,11 @@ WORKSPACE_ROWS = {
     "webhook_receipts.jsonl": "SELECT * FROM webhook_receipts r WHERE EXISTS (SELECT 1"
     " FROM ig_accounts a WHERE a.workspace_id = $1 AND a.ig_id = ANY (r.ig_ids))",
     "export_jobs.jsonl": "SELECT * FROM export_jobs WHERE workspace_id = $1",
+    "notes.jsonl": "SELECT * FROM notes WHERE workspace_id = $1",
+    "note_mentions.jsonl": "SELECT * FROM note_mentions WHERE workspace_id = $1",
+    "labels.jsonl": "SELECT * FROM labels WHERE workspace_id = $1",
+    "conversation_labels.jsonl": "SELECT * FROM conversation_labels WHERE workspace_id = $1",
+    "canned_responses.jsonl": "SELECT * FROM canned_responses WHERE workspace_id = $1",
     "import_jobs.jsonl": "SELECT * FROM import_jobs WHERE workspace_id = $1",
     "deletion_jobs.jsonl": "SELECT * FROM deletion_jobs WHERE workspace_id = $1",
 }
@@ -76,6 +81,9 @@ CONTACT_ROWS = {
     "conversations.jsonl": f"SELECT * FROM conversations WHERE id IN ({CONVERSATIONS_OF})",
     "messages.jsonl": f"SELECT * FROM messages WHERE id IN ({MESSAGES_OF})",
     "reactions.jsonl": f"SELECT * FROM reactions WHERE message_id IN ({MESSAGES_OF})",
+    "notes.jsonl": f"SELECT * FROM notes WHERE conversation_id IN ({CONVERSATIONS_OF})",
+    "conversation_labels.jsonl": "SELECT * FROM conversation_labels"
+    f" WHERE conversation_id IN ({CONVERSATIONS_OF})",
     "audit_entries.jsonl": "SELECT * FROM audit_entries WHERE workspace_id = $1 AND ("
     " (target_type = 'contact' AND target_id = $2::bigint::text)"
     f" OR (target_type = 'conversation' AND target_id::bigint IN ({CONVERSATIONS_OF}))"
@@ -219,6 +227,9 @@ async def test_a_contact_export_is_that_person_and_nobody_else(
         "conversation.assigned",
     ]
     assert "contact.corrected" in {row["action"] for row in files["audit_entries.jsonl"]}
+    note = f"note-about-alice <@{shop.agent.user_id}>"
+    assert [row["text"] for row in files["notes.jsonl"]] == [note]
+    assert len(files["conversation_labels.jsonl"]) == 1
     # Nothing of Bruno, who wrote to the same account, nor of Clara elsewhere.
     everything = b"".join(export.raw.values())
     rows = await db.fetch(f"SELECT mid FROM messages WHERE id IN ({MESSAGES_OF})", *bruno)
