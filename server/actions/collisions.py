@@ -104,11 +104,14 @@ async def check_collision(
     if assignee_id != seen.assignee_id and assignee_id != me:
         name = await _name_of(assignee_id)
         changes.append({"kind": "reassigned", "assignee_id": assignee_id, "assignee_name": name})
-        parts.append(f"the conversation was reassigned to {name}" if name else "it was unassigned")
+        parts.append(
+            f"the conversation was reassigned to {name}"
+            if name
+            else "the conversation was unassigned"
+        )
     if changes:
-        summary = "; ".join(parts)
         raise Collision(
-            f"{summary[0].upper()}{summary[1:]} since you started writing:"
-            " send again with force: true to reply anyway",
+            f"Since you started writing: {'; '.join(parts)}."
+            " Send again with force: true to reply anyway",
             {"changes": changes},
         )
