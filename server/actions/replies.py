@@ -149,8 +149,7 @@ async def do_queue_reply(
     row = await uow.conn.fetchrow(
         "SELECT c.id, c.account_id, c.assignee_id, c.window_ends_at, c.human_agent_ends_at,"
         " a.status FROM conversations c JOIN ig_accounts a ON a.id = c.account_id"
-        " WHERE c.id = $1 AND c.workspace_id = $2"
-        + (" FOR NO KEY UPDATE OF c" if guarded else ""),
+        " WHERE c.id = $1 AND c.workspace_id = $2" + (" FOR NO KEY UPDATE OF c" if guarded else ""),
         conversation_id,
         workspace_id,
     )

@@ -348,8 +348,9 @@ async def test_export_jobs_converge_and_reach_the_admins_only(
 
 
 async def test_the_team_tools_converge_for_every_viewer(client, runtime, admin, world) -> None:
-    """Notes and mentions, labels, canned responses, contact corrections: for each step, each viewer's events
-    (their own mentions and personal responses only) bridge their bootstraps around it."""
+    """Notes and mentions, labels, canned responses, contact corrections: for each step,
+    each viewer's events (their own mentions and personal responses only) bridge their
+    bootstraps around it."""
     ana = await world.member(admin.workspace_id, "ana@example.com", "agent")
     bo = await world.member(admin.workspace_id, "bo@example.com", "agent")
     await deliver(client, runtime, ALL_CASES["message_text"]())
