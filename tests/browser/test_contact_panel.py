@@ -116,6 +116,22 @@ async def test_the_second_reply_asks_before_it_goes_and_can_be_sent_anyway(brows
         await expect(page.locator(".messages .msg-out")).to_have_count(2)
         await expect(page.locator(".messages")).to_contain_text("let me check for you")
     await expect(page_b.locator(".composer textarea")).to_have_value("")
+
+    # Again, and this time Bea declines: her text stays; sent as it is, it is not asked
+    # about twice (she has seen Alex's reply now).
+    await page_b.type(".composer textarea", "Tracking: LY123")
+    await page_a.type(".composer textarea", "Tracking number: LY123FR")
+    await page_a.keyboard.press("Enter")
+    await expect(page_b.locator(".messages .msg-out")).to_have_count(3)
+    await page_b.keyboard.press("Enter")
+    await expect(question).to_be_visible()
+    await question.locator("button", has_text="Don't send").click()
+    await expect(question).to_be_hidden()
+    await expect(page_b.locator(".composer textarea")).to_have_value("Tracking: LY123")
+    await page_b.locator(".composer textarea").fill("Tracking: LY123FR, as Alex said")
+    await page_b.keyboard.press("Enter")
+    await expect(page_a.locator(".messages .msg-out")).to_have_count(4)
+    await expect(question).to_be_hidden()
     forced = await stack.runtime.engine.pool.fetchval(
         "SELECT count(*) FROM audit_entries WHERE action = 'message.replied'"
         " AND after->>'forced' = 'true'"

@@ -92,6 +92,7 @@ export function createComposer(ctx) {
   }
 
   function onInput() {
+    if (mode === "reply" && !input.value.trim()) seen = null; // erased: a fresh start
     noteSeen();
     grow();
     if (conversation) saveDraft(ctx.me, conversation.id, input.value, mode);
