@@ -19,6 +19,7 @@ from wazify.auth.guards import PRINCIPAL_DEPENDENCY
 from wazify.auth.middleware import AuthMiddleware
 from wazify.auth.routes import auth_router
 from wazify.canned.routes import canned_router
+from wazify.contacts.routes import contacts_router
 from wazify.conversations.routes import conversations_router
 from wazify.exports.routes import exports_router
 from wazify.health import healthz, readyz
@@ -157,6 +158,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             accounts_router,
             history_router,
             conversations_router,
+            contacts_router,
             *replies_handlers,  # after conversations_router: they share a path
             exports_router,
             notes_router,

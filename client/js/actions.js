@@ -33,18 +33,21 @@ export function createActions({ store, api, live }) {
       }
     },
     // Shown at once as pending; the server's row replaces it (by client_id) when it comes.
-    // Returns "restore" when the text must go back into the composer (session ended).
-    async send(id, text, cannedId = null) {
+    // Returns "restore" when the text must go back into the composer (session ended), or
+    // {collision} when a teammate replied or it was reassigned since `guard.seen` (the
+    // composer asks, then sends again with guard.force).
+    async send(id, text, cannedId = null, guard = {}) {
       const clientId = newClientId();
       store.update(S.addLocalMessage, id, { clientId, text, authorId: me().user.id });
       try {
         const body = { text, client_id: clientId, ...(cannedId ? { canned_response_id: cannedId } : {}) };
+        if (guard.seen) Object.assign(body, { seen: guard.seen, force: Boolean(guard.force) });
         store.update(S.acceptSentMessage, await api.send(id, body));
         return "sent";
       } catch (error) {
-        if (error.status === 401) {
+        if (error.status === 401 || error.code === "collision") {
           store.update(S.dropLocalMessage, id, clientId);
-          return "restore";
+          return error.status === 401 ? "restore" : { collision: error.details?.changes || [] };
         }
         store.update(S.failLocalMessage, id, clientId, error.message);
         return "failed";
@@ -89,6 +92,18 @@ export function createActions({ store, api, live }) {
         return edited;
       } catch (error) {
         if (error.status !== 401) toast(`The note was not saved: ${error.message}`, "error");
+        return null;
+      }
+    },
+    // The contact's name as the team calls it ("" goes back to Meta's) or the note about
+    // them; everyone sees it through contact.updated. Resolves to the contact or null.
+    async correctContact(contactId, fields, done) {
+      try {
+        const contact = await api.updateContact(contactId, fields);
+        if (done) toast(done);
+        return contact;
+      } catch (error) {
+        if (error.status !== 401) toast(`Not saved: ${error.message}`, "error");
         return null;
       }
     },

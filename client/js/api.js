@@ -4,11 +4,12 @@
 // without discarding anything typed.
 
 export class ApiError extends Error {
-  constructor(status, code, message, field) {
+  constructor(status, code, message, field, details = null) {
     super(message);
     this.status = status;
     this.code = code;
     this.field = field;
+    this.details = details; // facts for the app (a reply collision names who replied)
   }
 }
 
@@ -42,7 +43,7 @@ export function createApi({ fetch = globalThis.fetch.bind(globalThis), base = ""
     }
     if (!response.ok) {
       const error = data?.error || {};
-      const failure = new ApiError(response.status, error.code || "error", error.message || `The server answered ${response.status}.`, error.field);
+      const failure = new ApiError(response.status, error.code || "error", error.message || `The server answered ${response.status}.`, error.field, error.details || null);
       if (response.status === 401 && !quiet401) onUnauthorized(failure);
       throw failure;
     }
@@ -80,6 +81,7 @@ export function createApi({ fetch = globalThis.fetch.bind(globalThis), base = ""
     unassign: (id) => request("POST", `/api/v1/conversations/${id}/unassign`),
     setStatus: (id, status, snoozedUntil) => request("POST", `/api/v1/conversations/${id}/status`, { status, ...(snoozedUntil ? { snoozed_until: snoozedUntil } : {}) }),
     markRead: (id, messageId) => request("POST", `/api/v1/conversations/${id}/read`, messageId ? { message_id: messageId } : undefined),
+    contactPanel: (id) => request("GET", `/api/v1/contacts/${id}`),
     updateContact: (id, fields) => request("PATCH", `/api/v1/contacts/${id}`, fields),
     // Replies
     send: (id, body) => request("POST", `/api/v1/conversations/${id}/messages`, body),

@@ -50,6 +50,9 @@ class Contact(Table, tablename="contacts"):
     profile_state = Text(default="pending")
     profile_error = Text(default="")
     profile_fetched_at = Timestamptz(null=True, default=None)
+    # The rest of Meta's user profile, as last fetched (follower_count, whether each follows
+    # the other, is_verified_user): shown in the contact panel, null until fetched.
+    profile_facts = JSONB(null=True, default=None)
     created_at = Timestamptz(default=Now())
     updated_at = Timestamptz(default=Now())
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from wazify.actions.uow import UnitOfWork
 from wazify.conversations.queries import contact_views
 from wazify.lib.errors import NotFound
@@ -11,7 +13,8 @@ from wazify.views import ContactView
 UPDATE_PROFILE = """
 UPDATE contacts SET
     name = coalesce($2, name), username = coalesce($3, username), picture_url = $4,
-    profile_state = $5, profile_error = $6, profile_fetched_at = now(), updated_at = now()
+    profile_state = $5, profile_error = $6, profile_fetched_at = now(), updated_at = now(),
+    profile_facts = coalesce($11::jsonb, profile_facts)
 WHERE id = $1
 RETURNING workspace_id,
     (name, username, picture_url, profile_state) IS DISTINCT FROM ($7, $8, $9, $10) AS changed
@@ -27,8 +30,10 @@ async def do_record_profile(
     picture_url: str | None,
     state: str,
     error: str = "",
+    facts: dict | None = None,
 ) -> bool:
-    """Store what Meta said of a contact; emits contact.updated when anything visible changed."""
+    """Store what Meta said of a contact; emits contact.updated when anything visible changed
+    (its facts, such as the follower count, are read by the contact panel, not pushed)."""
     before = await uow.conn.fetchrow(
         "SELECT name, username, picture_url, profile_state FROM contacts WHERE id = $1 FOR UPDATE",
         contact_id,
@@ -49,6 +54,7 @@ async def do_record_profile(
         before["username"],
         before["picture_url"],
         before["profile_state"],
+        None if facts is None or state != "fetched" else msgspec.json.encode(facts).decode(),
     )
     if not row["changed"]:
         return False

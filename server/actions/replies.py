@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from wazify.actions.canned import do_count_canned_use
+from wazify.actions.collisions import Seen, check_collision
 from wazify.actions.uow import UnitOfWork
 from wazify.conversations.queries import conversation_views, message_views, reactions_of
 from wazify.lib.errors import Conflict, Invalid, NotFound
@@ -131,25 +132,34 @@ async def do_queue_reply(
     quick_replies: list[dict[str, str]] | None = None,
     client_id: str | None = None,
     canned_response_id: int | None = None,
+    seen: Seen | None = None,
+    force: bool = False,
 ) -> tuple[MessageView, bool]:
     """Store a reply as pending and announce it. Returns (view, created): a client id seen
     before returns its message unchanged (created False) and sends nothing again. A
-    canned response it used is counted with it."""
+    canned response it used is counted with it. With `seen` (and not `force`), a teammate's
+    reply or a reassignment since then refuses it (wazify.actions.collisions)."""
     if client_id is not None:
         known = await _existing(uow, workspace_id, client_id, conversation_id)
         if known is not None:
             return known, False
     attachments, quick_replies = attachments or [], quick_replies or []
     check_content(text, attachments, quick_replies)
+    guarded = seen is not None and not force
     row = await uow.conn.fetchrow(
-        "SELECT c.id, c.account_id, c.window_ends_at, c.human_agent_ends_at, a.status"
-        " FROM conversations c JOIN ig_accounts a ON a.id = c.account_id"
-        " WHERE c.id = $1 AND c.workspace_id = $2",
+        "SELECT c.id, c.account_id, c.assignee_id, c.window_ends_at, c.human_agent_ends_at,"
+        " a.status FROM conversations c JOIN ig_accounts a ON a.id = c.account_id"
+        " WHERE c.id = $1 AND c.workspace_id = $2" + (" FOR NO KEY UPDATE OF c" if guarded else ""),
         conversation_id,
         workspace_id,
     )
     if row is None:
         raise NotFound(f"no conversation {conversation_id} in this workspace")
+    if guarded:
+        assert seen is not None
+        await check_collision(
+            conversation_id, seen, assignee_id=row["assignee_id"], me=author_id, now=uow.now
+        )
     if row["status"] == "disconnected":
         raise Conflict("this Instagram account is disconnected", code="account_disconnected")
     tag = window_tag(row["window_ends_at"], row["human_agent_ends_at"], uow.now, by_person)
@@ -199,6 +209,7 @@ async def do_queue_reply(
             "attachments": len(attachments),
             "quick_replies": len(quick_replies),
             "human_agent_tag": tag,
+            "forced": force and seen is not None,  # sent despite a collision it was shown
         },
     )
     if canned_response_id is not None:

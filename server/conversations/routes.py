@@ -1,6 +1,6 @@
 """Conversation routes: the paginated inbox, a conversation and its history, and the team's
 actions on them. Every member reads everything of the workspace; roles limit changes:
-agents claim, unassign themselves, change the status, mark read and correct contacts;
+agents claim, unassign themselves, change the status and mark read (contacts: contacts/);
 assigning someone (and unassigning someone else) needs an admin or a supervisor.
 Another workspace's conversation or contact is a 404 like an absent one."""
 
@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Request, Router, get, patch, post
+from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from wazify.actions.contacts import do_correct_contact
 from wazify.actions.conversations import (
     do_assign,
     do_claim,
@@ -33,7 +32,6 @@ from wazify.conversations.queries import (
 )
 from wazify.conversations.schemas import (
     AssignRequest,
-    ContactCorrection,
     ConversationPage,
     MessagePage,
     ReadRequest,
@@ -44,7 +42,7 @@ from wazify.labels.search import label_filter
 from wazify.lib.errors import Invalid, NotFound
 from wazify.lib.inputs import DbId, id_query, parse_bounded_int
 from wazify.runtime import Runtime
-from wazify.views import ContactView, ConversationView
+from wazify.views import ConversationView
 from wazify.workers.sender_actions import after_conversation_read
 
 STATUSES = ("open", "pending", "resolved")
@@ -247,24 +245,6 @@ async def conversations_read(
     return ReadResponse(conversation=view, read_message_id=position)
 
 
-@patch("/contacts/{contact_id:int}", guards=[require_member])
-async def contacts_correct(
-    request: Request,
-    contact_id: FromPath[DbId],
-    data: JSONBody[ContactCorrection],
-    runtime: NamedDependency[Runtime],
-    principal: NamedDependency[Principal],
-) -> ContactView:
-    async with _uow(request, runtime, principal) as uow:
-        return await do_correct_contact(
-            uow,
-            principal.workspace_id,
-            contact_id,
-            display_name=data.display_name,
-            notes=data.notes,
-        )
-
-
 conversations_router = Router(
     path="/api/v1",
     route_handlers=[
@@ -276,7 +256,6 @@ conversations_router = Router(
         conversations_unassign,
         conversations_status,
         conversations_read,
-        contacts_correct,
     ],
     tags=["conversations"],
 )

@@ -9,6 +9,10 @@ class AppError(Exception):
     status = 400
     code = "bad_request"
 
+    # Machine-readable facts beside the message (a reply collision names who replied and
+    # when); the HTTP layer sends them as error.details.
+    details: dict | None = None
+
     def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
         super().__init__(message)
         self.message = message

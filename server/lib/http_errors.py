@@ -1,6 +1,8 @@
 """Every error answer is JSON of one shape, with a precise status, never a stack trace:
 
 {"error": {"code": "invalid", "message": "...", "field": "email"}}
+
+(with "details" too when an error carries facts for programs, such as a reply collision)
 """
 
 from __future__ import annotations
@@ -35,10 +37,14 @@ _HTTP_CODES = {
 }
 
 
-def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+def error_body(
+    code: str, message: str, field: str | None = None, details: dict | None = None
+) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message}
     if field:
         error["field"] = field
+    if details is not None:
+        error["details"] = details
     return {"error": error}
 
 
@@ -66,7 +72,9 @@ def handle_app_error(_: Request, exc: AppError) -> Response:
     if isinstance(exc, TooManyRequests | Unavailable) and exc.retry_after is not None:
         headers["Retry-After"] = str(exc.retry_after)
     return Response(
-        error_body(exc.code, exc.message, exc.field), status_code=exc.status, headers=headers
+        error_body(exc.code, exc.message, exc.field, exc.details),
+        status_code=exc.status,
+        headers=headers,
     )
 
 

@@ -9,6 +9,7 @@ from litestar import Request, Response, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
+from wazify.actions.collisions import Seen
 from wazify.actions.replies import do_queue_reply, do_retry_reply
 from wazify.actions.uow import unit_of_work
 from wazify.auth.guards import require_member
@@ -38,7 +39,9 @@ async def replies_send(
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
 ) -> Response[MessageView]:
-    """201 with the new pending message; 200 with the same message for a known client_id."""
+    """201 with the new pending message; 200 with the same message for a known client_id;
+    409 (code collision) when `seen` is given, a teammate replied or the conversation was
+    reassigned since, and `force` is not true."""
     async with unit_of_work(runtime, principal.actor(client_addr(request.scope))) as uow:
         view, created = await do_queue_reply(
             uow,
@@ -53,6 +56,8 @@ async def replies_send(
             ],
             client_id=data.client_id,
             canned_response_id=data.canned_response_id,
+            seen=Seen(data.seen.message_id, data.seen.assignee_id) if data.seen else None,
+            force=data.force,
         )
     return Response(view, status_code=201 if created else 200)
 

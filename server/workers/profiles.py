@@ -13,6 +13,7 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from wazify.actions.contacts import do_record_profile
 from wazify.actions.secrets import ACCESS_TOKEN, secret_context
@@ -40,6 +41,13 @@ LIMIT $1
 # A bare 100 is a bad request of ours (a field this API lacks): retried, not final.
 UNAVAILABLE_CODES = {230, 551}
 OBJECT_UNAVAILABLE = (100, 33)
+# What else the profile says, kept as the contact's facts (the contact panel shows them).
+FACTS = (
+    "follower_count",
+    "is_user_follow_business",
+    "is_business_follow_user",
+    "is_verified_user",
+)
 
 
 @dataclass
@@ -81,13 +89,14 @@ class ProfileFetcher(BackgroundLoop):
         return len(rows)
 
     async def _fetch_one(self, contact_id: int, igsid: str, token: str) -> None:
-        fields: dict[str, str | None] = {"name": None, "username": None, "picture_url": None}
+        fields: dict[str, Any] = {"name": None, "username": None, "picture_url": None}
         try:
             profile = await self.graph.get_user_profile(igsid, token)
             fields = {
                 "name": profile.name,
                 "username": profile.username,
                 "picture_url": profile.profile_pic,
+                "facts": {key: getattr(profile, key) for key in FACTS},
             }
             state, error = "fetched", ""
         except GraphError as graph_error:
@@ -103,7 +112,7 @@ class ProfileFetcher(BackgroundLoop):
         await asyncio.shield(self._record(contact_id, state, error, fields))
 
     async def _record(
-        self, contact_id: int, state: str, error: str, fields: dict[str, str | None]
+        self, contact_id: int, state: str, error: str, fields: dict[str, Any]
     ) -> None:
         async with unit_of_work(self.runtime, ACTOR) as uow:
             await do_record_profile(uow, contact_id, state=state, error=error, **fields)

@@ -11,6 +11,7 @@ from litestar.routes import HTTPRoute
 from tests.conversations.conftest import Shop
 from wazify.actions.conversations import do_assign
 from wazify.actions.uow import Actor, unit_of_work
+from wazify.contacts.routes import contacts_router
 from wazify.conversations.routes import conversations_router
 from wazify.fakemeta.webhooks import ACCOUNT_B
 
@@ -44,6 +45,7 @@ ROUTES: list[tuple[str, str, dict | None, dict[str, int]]] = [
         expect(ALL_OK),
     ),
     ("POST", CONV + "/{free}/read", None, expect(ALL_OK)),
+    ("GET", "/api/v1/contacts/{contact}", None, expect(ALL_OK)),
     ("PATCH", "/api/v1/contacts/{contact}", {"notes": "vip"}, expect(ALL_OK)),
 ]
 
@@ -110,7 +112,8 @@ def test_every_route_has_a_guard_and_a_row_in_the_matrix(app) -> None:
     covered = {(method, shape(path)) for method, path, _, _ in ROUTES}
     ours = {
         handler.handler_name
-        for route in conversations_router.routes
+        for router in (conversations_router, contacts_router)
+        for route in router.routes
         for handler in route.route_handlers
     }
     seen = set()
@@ -145,6 +148,7 @@ def test_every_route_has_a_guard_and_a_row_in_the_matrix(app) -> None:
             "no conversation {c} in this workspace",
         ),
         ("POST", CONV + "/{c}/read", None, "no conversation {c} in this workspace"),
+        ("GET", "/api/v1/contacts/{ct}", None, "no contact {ct} in this workspace"),
         ("PATCH", "/api/v1/contacts/{ct}", {"notes": "x"}, "no contact {ct} in this workspace"),
     ],
 )

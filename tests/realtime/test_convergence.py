@@ -348,8 +348,9 @@ async def test_export_jobs_converge_and_reach_the_admins_only(
 
 
 async def test_the_team_tools_converge_for_every_viewer(client, runtime, admin, world) -> None:
-    """Notes and mentions, labels, canned responses: for each step, each viewer's events
-    (their own mentions and personal responses only) bridge their bootstraps around it."""
+    """Notes and mentions, labels, canned responses, contact corrections: for each step,
+    each viewer's events (their own mentions and personal responses only) bridge their
+    bootstraps around it."""
     ana = await world.member(admin.workspace_id, "ana@example.com", "agent")
     bo = await world.member(admin.workspace_id, "bo@example.com", "agent")
     await deliver(client, runtime, ALL_CASES["message_text"]())
@@ -369,6 +370,8 @@ async def test_the_team_tools_converge_for_every_viewer(client, runtime, admin, 
         (ana, "DELETE", lambda: f"/notes/{note()}", None, ""),
         (admin, "DELETE", lambda: f"/canned-responses/{made['c']['id']}", None, ""),
         (admin, "DELETE", lambda: f"/labels/{label()}", None, ""),
+        (bo, "PATCH", f"/contacts/{conversation['contact']['id']}", {"display_name": "Al"}, ""),
+        (ana, "PATCH", f"/contacts/{conversation['contact']['id']}", {"notes": "VIP"}, ""),
     ]
     seen: set[str] = set()
     for member, method, path, body, key in steps:
@@ -405,4 +408,5 @@ async def test_the_team_tools_converge_for_every_viewer(client, runtime, admin, 
         "canned_response.created",
         "canned_response.updated",
         "canned_response.deleted",
+        "contact.updated",
     }

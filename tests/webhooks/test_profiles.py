@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
@@ -195,3 +196,27 @@ async def test_accounts_without_a_token_are_not_fetched(db, runtime, profiles) -
     await first_message(runtime)
     assert await profiles.fetcher.fetch_due() == 0
     assert profiles.state.requests("/v25.0") == []
+
+
+async def test_the_profiles_other_facts_are_kept_for_the_contact_panel(
+    db, runtime, profiles
+) -> None:
+    profiles.state.set_profile(
+        FakeProfile(
+            igsid=CONTACT,
+            name="Lina",
+            username="lina.h",
+            follower_count=321,
+            is_user_follow_business=True,
+            is_business_follow_user=False,
+        )
+    )
+    await first_message(runtime)
+    assert await profiles.fetcher.fetch_due() == 1
+    facts = await db.fetchval("SELECT profile_facts::text FROM contacts")
+    assert json.loads(facts) == {
+        "follower_count": 321,
+        "is_user_follow_business": True,
+        "is_business_follow_user": False,
+        "is_verified_user": None,
+    }

@@ -4,11 +4,14 @@
 // session or a reload loses nothing). "/" opens the canned responses (Reply), "@" the team
 // to mention (Note): see composer_pickers.js. While the account needs reconnecting, a reply
 // is held by the server until an admin reconnects it: the first Send only warns, a second
-// one queues it anyway.
+// one queues it anyway. A reply carries what the thread showed when its writer started
+// typing: a teammate's reply or a reassignment since then is a question before it goes
+// ("Alex replied 5 s ago: send anyway?", see collision.js).
 
 import { h } from "../dom.js";
 import { replyWindow, TEXT_LIMIT_BYTES, utf8Bytes } from "../format.js";
 import { unfilledPlaceholders } from "../composing.js";
+import { collisionText, seenOf } from "./collision.js";
 import { attachPickers } from "./composer_pickers.js";
 
 const COUNTER_FROM = 800; // show the byte counter only when it starts to matter
@@ -36,13 +39,16 @@ export function saveDraft(me, conversationId, text, mode) {
   }
 }
 
-// ctx: {me, state() -> store state, send(cid, text, cannedId), sendNote(cid, text), typing(cid)}
+// ctx: {me, state() -> store state, send(cid, text, cannedId, guard), sendNote(cid, text),
+// typing(cid), nameOf(userId)}
 export function createComposer(ctx) {
   let conversation = null;
   let account = null;
   let mode = "reply";
   let lastTyping = 0;
   let confirming = false; // a held reply was warned about; the next Send queues it
+  let seen = null; // the thread as it was when the reply's writing began (collision.js)
+  let collided = null; // {text, cannedId}: refused for a collision, waiting for an answer
   const notice = h("p", { class: "window-notice", id: "reply-window", "aria-live": "polite" });
   const flag = h("p", { class: "placeholder-flag", role: "alert", hidden: true });
   const counter = h("span", { class: "counter", "aria-live": "polite" });
@@ -57,8 +63,12 @@ export function createComposer(ctx) {
     h("button", { type: "button", "data-mode": "note", onclick: () => setMode("note") }, "Note"));
   const hint = h("span", { id: "reply-hint", class: "hint" });
   const row = h("div", { class: "composer-row" }, input, button);
+  const question = h("span", {});
+  const collision = h("div", { class: "collision", role: "alert", hidden: true }, question,
+    h("button", { type: "button", class: "primary", onclick: () => sendAnyway() }, "Send anyway"),
+    h("button", { type: "button", onclick: () => dismissCollision() }, "Don't send"));
   const form = h("form", { class: "composer", onsubmit: (e) => { e.preventDefault(); submit(); } },
-    tabs, noteLabel, notice, row, flag, h("div", { class: "composer-foot" }, hint, counter));
+    tabs, noteLabel, notice, collision, row, flag, h("div", { class: "composer-foot" }, hint, counter));
   const pickers = attachPickers({ input, ctx, mode: () => mode, conversation: () => conversation, onChange: onInput });
   form.insertBefore(pickers.el, row);
   const timer = setInterval(refresh, 30000); // the countdown moves on its own
@@ -69,12 +79,21 @@ export function createComposer(ctx) {
     mode = next;
     pickers.reset();
     if (conversation) input.value = loadDraft(ctx.me, conversation.id, mode);
+    noteSeen();
     grow();
     refresh();
     input.focus();
   }
 
+  // The first keystroke of a reply fixes what its writer had seen.
+  function noteSeen() {
+    if (mode !== "reply" || !conversation || !input.value.trim()) return;
+    if (!seen) seen = seenOf(conversation, ctx.state().histories?.[conversation.id]);
+  }
+
   function onInput() {
+    if (mode === "reply" && !input.value.trim()) seen = null; // erased: a fresh start
+    noteSeen();
     grow();
     if (conversation) saveDraft(ctx.me, conversation.id, input.value, mode);
     pickers.refresh();
@@ -145,6 +164,11 @@ export function createComposer(ctx) {
       return;
     }
     confirming = false;
+    if (collided && mode === "reply") { // sent again as it stands: the change was seen
+      collided = null;
+      collision.hidden = true;
+      seen = seenOf(conversation, ctx.state().histories?.[conversation.id]);
+    }
     pickers.hide();
     const written = input.value;
     const id = conversation.id;
@@ -154,7 +178,10 @@ export function createComposer(ctx) {
     saveDraft(ctx.me, id, "", sentMode);
     grow();
     refresh();
-    const kept = sentMode === "note" ? await ctx.sendNote(id, text) : await ctx.send(id, text, cannedId);
+    const guard = { seen: sentMode === "reply" ? seen : null };
+    if (sentMode === "reply") seen = null;
+    const kept = sentMode === "note" ? await ctx.sendNote(id, text) : await ctx.send(id, text, cannedId, guard);
+    if (kept?.collision) return askAboutCollision(id, written, text, cannedId, guard.seen, kept.collision);
     // The session ended before the server took it (or a note was refused): the text comes
     // back as the draft.
     if (kept === "restore" || (sentMode === "note" && kept === "failed")) {
@@ -164,6 +191,42 @@ export function createComposer(ctx) {
         refresh();
       }
     }
+  }
+
+  // The reply goes back into the box, with the question above it.
+  function askAboutCollision(id, written, text, cannedId, wasSeen, changes) {
+    saveDraft(ctx.me, id, written, "reply");
+    if (!conversation || conversation.id !== id) return;
+    if (!input.value) input.value = written;
+    seen = wasSeen;
+    collided = { text, cannedId, seen: wasSeen };
+    question.textContent = collisionText(changes, ctx.nameOf);
+    collision.hidden = false;
+    grow();
+    refresh();
+  }
+
+  function dismissCollision() {
+    collided = null;
+    collision.hidden = true;
+    seen = null; // the writer has now seen the change: the next Send is checked from here
+    noteSeen();
+    input.focus();
+  }
+
+  async function sendAnyway() {
+    if (!collided || !conversation) return;
+    const { text, cannedId, seen: wasSeen } = collided;
+    const id = conversation.id;
+    collided = null;
+    collision.hidden = true;
+    seen = null;
+    input.value = "";
+    saveDraft(ctx.me, id, "", "reply");
+    grow();
+    refresh();
+    const kept = await ctx.send(id, text, cannedId, { seen: wasSeen, force: true });
+    if (kept === "restore") saveDraft(ctx.me, id, text, "reply");
   }
 
   return {
@@ -176,8 +239,12 @@ export function createComposer(ctx) {
       account = nextAccount;
       if (switched) {
         confirming = false;
+        seen = null;
+        collided = null;
+        collision.hidden = true;
         pickers.reset();
         input.value = loadDraft(ctx.me, next.id, mode);
+        noteSeen(); // a kept draft: written against the thread as it shows now
         grow();
       }
       refresh();

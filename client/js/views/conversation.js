@@ -1,5 +1,6 @@
 // The open conversation: header with the team's actions, the history (older pages load as
-// the agent scrolls up), who is typing or viewing, and the composer.
+// the agent scrolls up), who is typing or viewing, the composer, and beside them the
+// contact panel (contact_panel.js).
 
 import { h, reconcile, replace } from "../dom.js";
 import { contactName } from "../format.js";
@@ -7,6 +8,7 @@ import { member, typingNames } from "../store.js";
 import { timeline } from "../thread.js";
 import { avatar, presenceDot } from "./avatar.js";
 import { createComposer } from "./composer.js";
+import { createContactPanel } from "./contact_panel.js";
 import { labelEditor } from "./labels.js";
 import { renderMessage } from "./message.js";
 import { contactExportButton } from "./privacy.js";
@@ -32,11 +34,14 @@ export function createConversationView(ctx) {
   const composer = createComposer({
     me: ctx.me(),
     state: () => ctx.store.state,
-    send: (cid, text, cannedId) => ctx.actions.send(cid, text, cannedId),
+    send: (cid, text, cannedId, guard) => ctx.actions.send(cid, text, cannedId, guard),
+    nameOf: (uid) => member(ctx.store.state, uid)?.name || null,
     sendNote: (cid, text) => ctx.actions.sendNote(cid, text),
     typing: (cid) => ctx.actions.typing(cid),
   });
-  const el = h("section", { class: "conversation", "aria-label": "Conversation" }, header, scroller, activity, composer.el);
+  const thread = h("section", { class: "conversation", "aria-label": "Conversation" }, header, scroller, activity, composer.el);
+  const contactPanel = createContactPanel(ctx);
+  const el = h("div", { class: "conversation-layout" }, thread, contactPanel.el);
   let loadingOlder = false;
   let pinned = true; // following the newest message (the agent has not scrolled up)
   // Pictures load after the layout: keep the newest message in view while pinned.
@@ -169,6 +174,7 @@ export function createConversationView(ctx) {
         list.replaceChildren();
         scroller.scrollTop = 0;
         pinned = true;
+        contactPanel.open(conversationId);
       }
     },
     update(state) {
@@ -180,6 +186,7 @@ export function createConversationView(ctx) {
       renderHeader(state, conversation);
       renderMessages(state);
       renderActivity(state);
+      contactPanel.update();
       composer.show(conversation, state.snapshot.accounts.find((a) => a.id === conversation.account_id));
       // The history is short and the top is visible: fetch more without waiting for a scroll.
       if (scroller.scrollHeight <= scroller.clientHeight + 200) onScroll();
