@@ -23,8 +23,8 @@ from wazify.db.tables.inbox import (
     ReadPosition,
 )
 from wazify.db.tables.log import AuditEntry, Event, Installation, WebhookReceipt
-from wazify.db.tables.reports import ConversationStatusChange, ReportFact, ReportSettings
 from wazify.db.tables.privacy import ContentScrub, DataDeletionRequest, DeletionJob
+from wazify.db.tables.reports import ConversationStatusChange, ReportFact, ReportSettings
 from wazify.db.tables.team import (
     CannedResponse,
     ConversationLabel,
