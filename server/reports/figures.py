@@ -20,7 +20,14 @@ from wazify.reports.schemas import FigureRow, HistogramBin, TimeFigure
 GROUPINGS = ("none", "member", "account", "label", "day", "hour")
 # Reply-time histogram bounds, in seconds: 1, 5, 15, 30 minutes, 1, 4, 8, 24 hours.
 HISTOGRAM_BOUNDS = (60, 300, 900, 1800, 3600, 14400, 28800, 86400)
-COUNTED = {"opened", "reopened", "resolved", "message_in", "message_out"}
+# Fact kind -> the row's count it adds to.
+COUNTED = {
+    "opened": "opened",
+    "reopened": "reopened",
+    "resolved": "resolved",
+    "message_in": "messages_in",
+    "message_out": "messages_out",
+}
 
 
 @dataclass(frozen=True)
@@ -75,7 +82,7 @@ def figure_row(key: str, name: str, facts: Iterable[FactRow], context: Context) 
     times: dict[str, list[float]] = defaultdict(list)
     for fact in facts:
         if fact.kind in COUNTED:
-            field = fact.kind + ("s" if fact.kind.startswith("message") else "")
+            field = COUNTED[fact.kind]
             setattr(row, field, getattr(row, field) + fact.count)
         seconds = duration(fact, context.hours)
         if seconds is None:

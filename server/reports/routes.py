@@ -9,7 +9,7 @@ from typing import Annotated
 
 from litestar import Request, Response, Router, get, put
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, Parameter, QueryParameter
 
 from wazify.actions.report_settings import do_update_report_settings
 from wazify.auth.guards import require_admin, require_staff
@@ -27,7 +27,9 @@ Moment = Annotated[
         " time zone)",
     ),
 ]
-FromMoment = Annotated[str | None, Parameter(query="from", max_length=40)]
+FromMoment = Annotated[
+    str | None, QueryParameter(name="from", max_length=40, description="ISO 8601 date or date-time")
+]
 GroupBy = Annotated[
     str, Parameter(max_length=10, description="none, member, account, label, day or hour")
 ]
