@@ -105,7 +105,7 @@ class Script:
             )
 
 
-async def play_the_day(shop: Shop) -> Script:
+async def play_the_day(workspace: Shop) -> Script:
     """Three conversations yesterday (UTC):
 
     A  09:00:00 customer        B  10:00:00 customer        C  15:50:00 customer
@@ -118,7 +118,7 @@ async def play_the_day(shop: Shop) -> Script:
        13:05:00 agent replies
        14:00:00 resolved (held by agent)
     """
-    script = Script(shop)
+    script = Script(workspace)
     await script.customer("A", "09:00:00")
     await script.reply("A", "agent", "09:03:20")
     await script.customer("A", "09:10:00")
@@ -137,5 +137,5 @@ async def play_the_day(shop: Shop) -> Script:
 
 
 @pytest.fixture
-async def day(shop: Shop) -> Script:
+async def day(shop: Shop) -> Script:  # noqa: F811 (the imported fixture)
     return await play_the_day(shop)

@@ -10,7 +10,7 @@ import sys
 
 import httpx
 
-from tests.reports.conftest import DAY, Script, at
+from tests.reports.conftest import DAY, Script
 from tests.support.http import make_client, running
 from wazify.app import create_app
 from wazify.runtime import Runtime
@@ -85,9 +85,9 @@ async def test_the_scripted_day(shop, day: Script, settings: Settings, runtime: 
     assert [(row["name"], row["reply"]["count"]) for row in accounts["groups"]] == [("shop", 5)]
 
     # A restart: a new server over the same database reports the same figures.
-    async with running(create_app(settings, runtime=runtime)) as again:
-        async with make_client(again) as client:
-            report = await fetch(client, supervisor, group_by="member")
+    restarted = create_app(settings, runtime=runtime)
+    async with running(restarted), make_client(restarted) as client:
+        report = await fetch(client, supervisor, group_by="member")
     check_the_day(report, by_name(report))
 
     # The rebuild derives every fact again from history: the same rows, the same figures.
