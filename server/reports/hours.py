@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wazify.lib.errors import Invalid
@@ -44,9 +44,10 @@ class BusinessHours:
 
 
 def _instant(day: date, offset: timedelta, zone: ZoneInfo) -> datetime:
-    # Aware arithmetic on one zone is wall-clock arithmetic: 09:00 on the day, with that
-    # day's offset (the comparisons that follow are between instants).
-    return datetime.combine(day, time(), zone) + offset
+    # Aware arithmetic within one zone is wall-clock arithmetic: 09:00 on the day, with
+    # that wall time's offset. In UTC, since subtracting two times of the same zone is
+    # wall-clock arithmetic too (it would count 24 hours on a 23-hour day).
+    return (datetime.combine(day, time(), zone) + offset).astimezone(UTC)
 
 
 def check_zone(name: str) -> ZoneInfo:
