@@ -1,0 +1,122 @@
+// Reports (supervisors and admins): response times and volumes for a period, drawn with
+// plain SVG (no library): the reply-time distribution, customer messages by hour of the
+// week, and a per-member table with medians and 90th percentiles; the same figures as a
+// CSV download. Figures come from GET /api/v1/reports (docs/reports.md).
+
+import { h, replace, toast } from "../dom.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+const DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const BIN_LABELS = ["<1m", "<5m", "<15m", "<30m", "<1h", "<4h", "<8h", "<24h", "≥24h"];
+
+// An SVG element: attributes set one by one, text as a text node (never parsed).
+function s(tag, attrs = {}, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
+  for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  return node;
+}
+
+// 200 -> "3m 20s"; null -> "–".
+export function duration(seconds) {
+  if (seconds === null || seconds === undefined) return "–";
+  const total = Math.round(seconds);
+  const d = Math.floor(total / 86400), hr = Math.floor((total % 86400) / 3600);
+  const m = Math.floor((total % 3600) / 60), sec = total % 60;
+  if (d) return `${d}d ${hr}h`;
+  if (hr) return `${hr}h ${m}m`;
+  if (m) return sec ? `${m}m ${sec}s` : `${m}m`;
+  return `${sec}s`;
+}
+
+function isoDate(date) {
+  return date.toISOString().slice(0, 10);
+}
+
+export function histogramChart(bins) {
+  const width = 460, height = 180, pad = 24, barW = (width - pad) / bins.length;
+  const max = Math.max(1, ...bins.map((b) => b.count));
+  const svg = s("svg", { viewBox: `0 0 ${width} ${height + pad}`, class: "chart histogram", role: "img", "aria-label": "Reply times: " + bins.map((b, i) => `${BIN_LABELS[i]} ${b.count}`).join(", ") });
+  bins.forEach((bin, i) => {
+    const barH = Math.round((bin.count / max) * (height - 20));
+    const x = pad + i * barW;
+    const bar = s("rect", { x: x + 3, y: height - barH, width: barW - 6, height: barH, class: "bar" }, s("title", {}, `${BIN_LABELS[i]}: ${bin.count}`));
+    svg.append(bar, s("text", { x: x + barW / 2, y: height + 16, "text-anchor": "middle", class: "axis" }, BIN_LABELS[i]));
+    if (bin.count) svg.append(s("text", { x: x + barW / 2, y: height - barH - 4, "text-anchor": "middle", class: "value" }, bin.count));
+  });
+  return svg;
+}
+
+export function heatmapChart(grid) {
+  const cell = 18, left = 34, top = 16;
+  const max = Math.max(1, ...grid.flat());
+  const svg = s("svg", { viewBox: `0 0 ${left + 24 * cell} ${top + 7 * cell}`, class: "chart heatmap", role: "img", "aria-label": "Customer messages by hour of the week" });
+  for (let hour = 0; hour < 24; hour += 3) svg.append(s("text", { x: left + hour * cell, y: 11, class: "axis" }, `${hour}h`));
+  grid.forEach((row, day) => {
+    svg.append(s("text", { x: 0, y: top + day * cell + 13, class: "axis" }, DAYS[day]));
+    row.forEach((count, hour) => {
+      // fill-opacity is an attribute, not a style: the CSP allows no inline styles.
+      svg.append(s("rect", { x: left + hour * cell, y: top + day * cell, width: cell - 2, height: cell - 2, class: "heat", "fill-opacity": count ? (0.15 + 0.85 * count / max).toFixed(2) : 0.04, "data-count": count },
+        s("title", {}, `${DAYS[day]} ${hour}:00: ${count}`)));
+    });
+  });
+  return svg;
+}
+
+function timeCells(figure) {
+  return [h("td", {}, figure.count), h("td", {}, duration(figure.median)), h("td", {}, duration(figure.p90))];
+}
+
+export function memberTable(report) {
+  const head = h("tr", {}, h("th", { scope: "col" }, "Member"),
+    ["First response", "Reply", "Resolution"].map((t) => [h("th", { scope: "col" }, `${t}s`), h("th", { scope: "col" }, "median"), h("th", { scope: "col" }, "p90")]),
+    h("th", { scope: "col" }, "Resolved"), h("th", { scope: "col" }, "Sent"));
+  const row = (r, total = false) => h("tr", { class: total ? "total" : null },
+    h(total ? "th" : "td", total ? { scope: "row" } : {}, r.name),
+    timeCells(r.first_response), timeCells(r.reply), timeCells(r.resolution), h("td", {}, r.resolved), h("td", {}, r.messages_out));
+  return h("table", { class: "report-table", "aria-label": "Per member" }, h("thead", {}, head),
+    h("tbody", {}, report.groups.map((r) => row(r)), row(report.total, true)));
+}
+
+// ctx: {api}
+export function createReportsView(ctx) {
+  const today = new Date();
+  const from = h("input", { type: "date", name: "from", value: isoDate(new Date(today.getTime() - 6 * 86400000)), "aria-label": "From" });
+  const to = h("input", { type: "date", name: "to", value: isoDate(new Date(today.getTime() + 86400000)), "aria-label": "To (exclusive)" });
+  const hours = h("select", { name: "hours", "aria-label": "Measure in" }, h("option", { value: "all" }, "All hours"), h("option", { value: "business" }, "Business hours"));
+  const csv = h("a", { class: "button", download: "", href: "#" }, "Download CSV");
+  const body = h("div", { class: "reports-body" }, h("p", { class: "muted" }, "Loading…"));
+  const form = h("form", { class: "report-filters", onsubmit: (e) => { e.preventDefault(); load(); } },
+    h("label", {}, "From ", from), h("label", {}, "To ", to), h("label", {}, "Measure in ", hours),
+    h("button", { type: "submit", class: "primary" }, "Show"), csv);
+  const el = h("section", { class: "page reports", "aria-labelledby": "reports-title" },
+    h("h1", { id: "reports-title" }, "Reports"),
+    h("p", { class: "hint" }, "Reply time: from a customer's first unanswered message to the next reply. Days and hours are in the workspace's report time zone."),
+    form, body);
+
+  function params(groupBy) {
+    return { from: from.value, to: to.value, group_by: groupBy, hours: hours.value };
+  }
+
+  async function load() {
+    csv.href = "/api/v1/reports.csv" + ctx.api.query(params("member"));
+    try {
+      const report = await ctx.api.report(params("member"));
+      const t = report.total;
+      replace(body,
+        h("dl", { class: "report-totals" },
+          [["Opened", t.opened], ["Reopened", t.reopened], ["Resolved", t.resolved], ["Messages in", t.messages_in], ["Messages out", t.messages_out],
+            ["First response (median)", duration(t.first_response.median)], ["Reply (median)", duration(t.reply.median)], ["Reply (p90)", duration(t.reply.p90)], ["Resolution (median)", duration(t.resolution.median)]]
+            .map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, v)))),
+        h("div", { class: "report-charts" },
+          h("figure", { class: "card" }, h("figcaption", {}, "Reply-time distribution"), histogramChart(report.histogram)),
+          h("figure", { class: "card" }, h("figcaption", {}, `Customer messages by hour of the week (${report.timezone})`), heatmapChart(report.heatmap))),
+        h("h2", {}, "Per member"), memberTable(report));
+    } catch (error) {
+      replace(body, h("p", { class: "error", role: "alert" }, error.message));
+      if (error.status !== 401) toast(error.message, "error");
+    }
+  }
+
+  return { el, show: load };
+}
