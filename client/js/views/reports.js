@@ -69,7 +69,7 @@ function timeCells(figure) {
 
 export function memberTable(report) {
   const head = h("tr", {}, h("th", { scope: "col" }, "Member"),
-    ["First response", "Reply", "Resolution"].map((t) => [h("th", { scope: "col" }, `${t}s`), h("th", { scope: "col" }, "median"), h("th", { scope: "col" }, "p90")]),
+    ["First responses", "Replies", "Resolutions"].map((t) => [h("th", { scope: "col" }, t), h("th", { scope: "col" }, "median"), h("th", { scope: "col" }, "p90")]),
     h("th", { scope: "col" }, "Resolved"), h("th", { scope: "col" }, "Sent"));
   const row = (r, total = false) => h("tr", { class: total ? "total" : null },
     h(total ? "th" : "td", total ? { scope: "row" } : {}, r.name),
