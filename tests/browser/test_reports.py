@@ -71,3 +71,27 @@ async def test_a_supervisor_reads_the_reports_and_downloads_the_csv(browser, sta
     assert (rows[0]["group"], rows[0]["opened"], rows[0]["resolved"]) == ("total", "1", "1")
     assert [row["name"] for row in rows[1:]] == ["alex", "(no member)"]
     assert page.errors == []  # type: ignore[attr-defined]
+
+    # Supervisors read the settings; an admin sets business hours, which the page can
+    # then measure in.
+    await page.click(".report-settings-slot summary")
+    await expect(page.locator(".report-settings input[name=timezone]")).to_be_disabled()
+    ada = await stack.world.member(stack.workspace_id, "ada@shop.example", "admin")
+    admin_page = await open_as(browser, stack, ada, "#/reports")
+    await expect(admin_page.locator("select[name=hours] option[value=business]")).to_be_disabled()
+    await admin_page.click(".report-settings-slot summary")
+    await admin_page.fill(".report-settings input[name=timezone]", "Europe/Lisbon")
+    await admin_page.check(".report-settings input[name=enabled]")
+    for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
+        await admin_page.fill(f".report-settings input[name={day}]", "00:00-12:00, 12:00-24:00")
+    await admin_page.click(".report-settings button[type=submit]")
+    await expect(admin_page.locator(".toast")).to_contain_text("Report settings saved")
+    await admin_page.select_option("select[name=hours]", "business")
+    await admin_page.click(".report-filters button[type=submit]")
+    await expect(admin_page.locator(".heatmap").locator("..")).to_contain_text("Europe/Lisbon")
+    settings = await stack.runtime.engine.pool.fetchrow(
+        "SELECT timezone, business_hours::text FROM report_settings"
+    )
+    assert settings["timezone"] == "Europe/Lisbon"
+    assert '"sun": [["00:00", "12:00"], ["12:00", "24:00"]]' in settings["business_hours"]
+    assert admin_page.errors == []  # type: ignore[attr-defined]

@@ -78,7 +78,42 @@ export function memberTable(report) {
     h("tbody", {}, report.groups.map((r) => row(r)), row(report.total, true)));
 }
 
-// ctx: {api}
+const DAY_KEYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+// "09:00-12:00, 13:00-17:00" <-> [["09:00", "12:00"], ["13:00", "17:00"]]
+export function parseSpans(text) {
+  return text.split(",").map((part) => part.trim()).filter(Boolean).map((part) => part.split("-").map((t) => t.trim()));
+}
+
+export function spansText(spans) {
+  return (spans || []).map(([a, b]) => `${a}-${b}`).join(", ");
+}
+
+// The report time zone and business hours: admins change them, supervisors read them.
+function settingsForm(ctx, settings, isAdmin, onSaved) {
+  const zone = h("input", { name: "timezone", value: settings.timezone, maxlength: 64, "aria-label": "Time zone", disabled: !isAdmin });
+  const days = DAY_KEYS.map((d) => h("input", { name: d, value: spansText(settings.business_hours?.[d]), placeholder: "closed", "aria-label": `Business hours on ${d}`, disabled: !isAdmin }));
+  const enabled = h("input", { type: "checkbox", name: "enabled", checked: settings.business_hours !== null, disabled: !isAdmin });
+  const form = h("form", { class: "card form report-settings", onsubmit: async (e) => {
+    e.preventDefault();
+    const hours = enabled.checked ? Object.fromEntries(DAY_KEYS.map((d, i) => [d, parseSpans(days[i].value)])) : null;
+    try {
+      onSaved(await ctx.api.updateReportSettings({ timezone: zone.value.trim(), business_hours: hours }));
+      toast("Report settings saved");
+    } catch (error) {
+      toast(error.message, "error");
+    }
+  } },
+  h("h2", {}, "Time zone and business hours"),
+  h("p", { class: "hint" }, "Spans like 09:00-12:00, 13:00-17:00 in local time; empty: closed that day."),
+  h("label", {}, "Time zone ", zone),
+  h("label", { class: "check" }, enabled, "Measure business hours"),
+  h("div", { class: "report-days" }, DAY_KEYS.map((d, i) => h("label", {}, `${DAYS[i]} `, days[i]))),
+  isAdmin ? h("button", { type: "submit" }, "Save") : h("p", { class: "hint" }, "Only admins change these."));
+  return form;
+}
+
+// ctx: {api, me}
 export function createReportsView(ctx) {
   const today = new Date();
   const from = h("input", { type: "date", name: "from", value: isoDate(new Date(today.getTime() - 6 * 86400000)), "aria-label": "From" });
@@ -89,10 +124,21 @@ export function createReportsView(ctx) {
   const form = h("form", { class: "report-filters", onsubmit: (e) => { e.preventDefault(); load(); } },
     h("label", {}, "From ", from), h("label", {}, "To ", to), h("label", {}, "Measure in ", hours),
     h("button", { type: "submit", class: "primary" }, "Show"), csv);
+  const settingsSlot = h("details", { class: "report-settings-slot" }, h("summary", {}, "Time zone and business hours"));
   const el = h("section", { class: "page reports", "aria-labelledby": "reports-title" },
     h("h1", { id: "reports-title" }, "Reports"),
     h("p", { class: "hint" }, "Reply time: from a customer's first unanswered message to the next reply. Days and hours are in the workspace's report time zone."),
-    form, body);
+    form, body, settingsSlot);
+
+  function showSettings(settings) {
+    hours.querySelector("option[value=business]").disabled = settings.business_hours === null;
+    if (settings.business_hours === null) hours.value = "all";
+    const isAdmin = ctx.me().role === "admin";
+    replace(settingsSlot, h("summary", {}, "Time zone and business hours"), settingsForm(ctx, settings, isAdmin, (saved) => {
+      showSettings(saved);
+      load();
+    }));
+  }
 
   function params(groupBy) {
     return { from: from.value, to: to.value, group_by: groupBy, hours: hours.value };
@@ -118,5 +164,14 @@ export function createReportsView(ctx) {
     }
   }
 
-  return { el, show: load };
+  async function show() {
+    try {
+      showSettings(await ctx.api.reportSettings());
+    } catch (error) {
+      if (error.status !== 401) toast(error.message, "error");
+    }
+    await load();
+  }
+
+  return { el, show };
 }
