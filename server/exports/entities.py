@@ -25,6 +25,7 @@ from wazify.db.tables import (
     AuditEntry,
     Contact,
     Conversation,
+    ConversationStatusChange,
     DeferredEffect,
     DeletionJob,
     Event,
@@ -35,6 +36,7 @@ from wazify.db.tables import (
     Message,
     Reaction,
     ReadPosition,
+    ReportSettings,
     WebhookReceipt,
     Workspace,
 )
@@ -176,6 +178,17 @@ WORKSPACE_ENTITIES: tuple[Entity, ...] = (
     ),
     entity("import_jobs.jsonl", ImportJob, f"import_jobs t WHERE {OF_WORKSPACE}"),
     entity("deletion_jobs.jsonl", DeletionJob, f"deletion_jobs t WHERE {OF_WORKSPACE}"),
+    entity(
+        "status_changes.jsonl",
+        ConversationStatusChange,
+        f"conversation_status_changes t WHERE {OF_WORKSPACE}",
+    ),
+    entity(
+        "report_settings.jsonl",
+        ReportSettings,
+        f"report_settings t WHERE {OF_WORKSPACE}",
+        order="t.workspace_id",
+    ),
 )
 
 CONTACT_CONVERSATIONS = "SELECT id FROM conversations WHERE workspace_id = $1 AND contact_id = $2"
@@ -219,6 +232,11 @@ CONTACT_ENTITIES: tuple[Entity, ...] = (
         f"audit_entries t WHERE t.workspace_id = $1 AND {ASSIGNMENTS}"
         f" AND t.target_id IN (SELECT id::text FROM ({CONTACT_CONVERSATIONS}) c)",
     ),
+    entity(
+        "status_changes.jsonl",
+        ConversationStatusChange,
+        f"conversation_status_changes t WHERE t.conversation_id IN ({CONTACT_CONVERSATIONS})",
+    ),
 )
 
 # Tables with no file of their own: where their data goes, or why it never leaves.
@@ -233,4 +251,6 @@ OTHER_TABLES: dict[str, str] = {
     "data_deletion_requests": "Meta's callback codes, not a workspace's (deletion_jobs.jsonl"
     " names the code of each job it started)",
     "content_scrubs": "a work queue of ids (unsent messages whose copies are being removed)",
+    "report_facts": "figures derived from messages and status changes, both exported"
+    " (`wazify metrics rebuild` derives them again)",
 }
