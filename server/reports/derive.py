@@ -94,7 +94,10 @@ def volume_facts(messages: list[HistoryMessage]) -> list[Fact]:
 def status_facts(opened_at: datetime | None, changes: list[StatusChange]) -> list[Fact]:
     facts: list[Fact] = []
     episode_start = opened_at
-    for change in sorted(changes, key=lambda c: (c.changed_at, c.id)):
+    # In the order they were made (ids: each change locked the conversation, so each one's
+    # from_status is the previous one's to_status), not by time: a customer's message
+    # reopening a conversation is dated by Meta, possibly before a change made meanwhile.
+    for change in sorted(changes, key=lambda c: c.id):
         was_resolved = change.from_status == "resolved"
         if was_resolved and change.to_status != "resolved":
             facts.append(Fact("reopened", change.changed_at, member_id=change.assignee_id))
