@@ -70,6 +70,12 @@ async def test_a_supervisor_reads_the_reports_and_downloads_the_csv(browser, sta
     rows = list(csv.DictReader(io.StringIO(text)))
     assert (rows[0]["group"], rows[0]["opened"], rows[0]["resolved"]) == ("total", "1", "1")
     assert [row["name"] for row in rows[1:]] == ["alex", "(no member)"]
+    # Per account: the same figures, one row for the account.
+    await page.select_option("select[name=group_by]", "account")
+    await expect(page.locator("table.report-table thead th").first).to_have_text("Account")
+    await expect(
+        page.locator("table.report-table tbody tr", has_text="linen.studio")
+    ).to_have_count(1)
     assert page.errors == []  # type: ignore[attr-defined]
 
     # Supervisors read the settings; an admin sets business hours, which the page can

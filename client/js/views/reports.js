@@ -1,7 +1,8 @@
 // Reports (supervisors and admins): response times and volumes for a period, drawn with
 // plain SVG (no library): the reply-time distribution, customer messages by hour of the
-// week, and a per-member table with medians and 90th percentiles; the same figures as a
-// CSV download. Figures come from GET /api/v1/reports (docs/reports.md).
+// week, and a table per member (or account, label, day, hour) with medians and 90th
+// percentiles; the same figures as a CSV download. Figures come from GET /api/v1/reports
+// (docs/reports.md).
 
 import { h, replace, toast } from "../dom.js";
 
@@ -67,14 +68,17 @@ function timeCells(figure) {
   return [h("td", {}, figure.count), h("td", {}, duration(figure.median)), h("td", {}, duration(figure.p90))];
 }
 
-export function memberTable(report) {
-  const head = h("tr", {}, h("th", { scope: "col" }, "Member"),
+const GROUPINGS = { member: "Member", account: "Account", label: "Label", day: "Day", hour: "Hour" };
+
+export function groupTable(report) {
+  const title = GROUPINGS[report.group_by] || "Group";
+  const head = h("tr", {}, h("th", { scope: "col" }, title),
     ["First responses", "Replies", "Resolutions"].map((t) => [h("th", { scope: "col" }, t), h("th", { scope: "col" }, "median"), h("th", { scope: "col" }, "p90")]),
     h("th", { scope: "col" }, "Resolved"), h("th", { scope: "col" }, "Sent"));
   const row = (r, total = false) => h("tr", { class: total ? "total" : null },
     h(total ? "th" : "td", total ? { scope: "row" } : {}, r.name),
     timeCells(r.first_response), timeCells(r.reply), timeCells(r.resolution), h("td", {}, r.resolved), h("td", {}, r.messages_out));
-  return h("table", { class: "report-table", "aria-label": "Per member" }, h("thead", {}, head),
+  return h("table", { class: "report-table", "aria-label": `Per ${title.toLowerCase()}` }, h("thead", {}, head),
     h("tbody", {}, report.groups.map((r) => row(r)), row(report.total, true)));
 }
 
@@ -118,11 +122,13 @@ export function createReportsView(ctx) {
   const today = new Date();
   const from = h("input", { type: "date", name: "from", value: isoDate(new Date(today.getTime() - 6 * 86400000)), "aria-label": "From" });
   const to = h("input", { type: "date", name: "to", value: isoDate(new Date(today.getTime() + 86400000)), "aria-label": "To (exclusive)" });
+  const groupBy = h("select", { name: "group_by", "aria-label": "Group by", onchange: () => load() },
+    Object.entries(GROUPINGS).map(([value, label]) => h("option", { value }, label)));
   const hours = h("select", { name: "hours", "aria-label": "Measure in" }, h("option", { value: "all" }, "All hours"), h("option", { value: "business" }, "Business hours"));
   const csv = h("a", { class: "button", download: "", href: "#" }, "Download CSV");
   const body = h("div", { class: "reports-body" }, h("p", { class: "muted" }, "Loading…"));
   const form = h("form", { class: "report-filters", onsubmit: (e) => { e.preventDefault(); load(); } },
-    h("label", {}, "From ", from), h("label", {}, "To ", to), h("label", {}, "Measure in ", hours),
+    h("label", {}, "From ", from), h("label", {}, "To ", to), h("label", {}, "Measure in ", hours), h("label", {}, "Per ", groupBy),
     h("button", { type: "submit", class: "primary" }, "Show"), csv);
   const settingsSlot = h("details", { class: "report-settings-slot" }, h("summary", {}, "Time zone and business hours"));
   const el = h("section", { class: "page reports", "aria-labelledby": "reports-title" },
@@ -145,9 +151,9 @@ export function createReportsView(ctx) {
   }
 
   async function load() {
-    csv.href = "/api/v1/reports.csv" + ctx.api.query(params("member"));
+    csv.href = "/api/v1/reports.csv" + ctx.api.query(params(groupBy.value));
     try {
-      const report = await ctx.api.report(params("member"));
+      const report = await ctx.api.report(params(groupBy.value));
       const t = report.total;
       replace(body,
         h("dl", { class: "report-totals" },
@@ -157,7 +163,7 @@ export function createReportsView(ctx) {
         h("div", { class: "report-charts" },
           h("figure", { class: "card" }, h("figcaption", {}, "Reply-time distribution"), histogramChart(report.histogram)),
           h("figure", { class: "card" }, h("figcaption", {}, `Customer messages by hour of the week (${report.timezone})`), heatmapChart(report.heatmap))),
-        h("h2", {}, "Per member"), memberTable(report));
+        h("h2", {}, `Per ${(GROUPINGS[report.group_by] || "group").toLowerCase()}`), groupTable(report));
     } catch (error) {
       replace(body, h("p", { class: "error", role: "alert" }, error.message));
       if (error.status !== 401) toast(error.message, "error");
