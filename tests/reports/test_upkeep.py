@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 from tests.conversations.conftest import Shop
 from wazify.actions.conversations import do_set_status, do_wake_snoozed
+from wazify.actions.replies import do_queue_reply
+from wazify.actions.report_facts import do_mark_all_stale
 from wazify.actions.uow import Actor, unit_of_work
-from wazify.workers.reports import ReportsWorker
+from wazify.workers.reports import ReportsWorker, refresh_stale
 
 
 async def stale(shop: Shop) -> list[int]:
@@ -67,3 +69,46 @@ async def test_a_wake_up_is_history(shop: Shop) -> None:
         ("open", "pending", "member", shop.agent.user_id),
         ("pending", "open", "snooze", None),
     ]
+
+
+FACTS = (
+    "SELECT conversation_id, kind, started_at, at, member_id, first, count"
+    " FROM report_facts ORDER BY 1, 2, 4, 5, 6"
+)
+
+
+async def test_upkeep_racing_the_writers_equals_a_rebuild(shop: Shop) -> None:
+    """Customers writing, agents replying and resolving while a worker with no pause
+    derives facts: once nothing is stale, the facts are those a rebuild derives."""
+    worker = ReportsWorker(shop.runtime, interval=0)
+    worker.start()
+    agent = Actor(user_id=shop.agent.user_id, label="agent")
+    try:
+        igsids = [f"76{n:014d}" for n in range(6)]
+        conversations = [await shop.conversation("hi", igsid=igsid) for igsid in igsids]
+
+        async def team(conversation_id: int, igsid: str) -> None:
+            for round_ in range(3):
+                async with unit_of_work(shop.runtime, agent) as uow:
+                    await do_queue_reply(
+                        uow, shop.workspace_id, conversation_id, author_id=agent.user_id,
+                        by_person=True, text=f"answer {round_}",
+                    )  # fmt: skip
+                async with unit_of_work(shop.runtime, agent) as uow:
+                    await do_set_status(uow, shop.workspace_id, conversation_id, "resolved")
+                await shop.conversation(f"again {round_}", igsid=igsid)
+
+        await asyncio.gather(*(team(c, i) for c, i in zip(conversations, igsids, strict=True)))
+        async with asyncio.timeout(10):
+            while await stale(shop):
+                await asyncio.sleep(0.05)
+    finally:
+        await worker.stop()
+    incremental = [tuple(row) for row in await shop.runtime.engine.pool.fetch(FACTS)]
+    assert sum(1 for row in incremental if row[1] == "reply") == 6 * 3
+    assert sum(1 for row in incremental if row[1] == "reopened") == 6 * 3
+    await shop.runtime.engine.pool.execute("DELETE FROM report_facts")
+    async with unit_of_work(shop.runtime, Actor.system("rebuild")) as uow:
+        assert await do_mark_all_stale(uow) == 6
+    assert await refresh_stale(shop.runtime) == 6
+    assert [tuple(row) for row in await shop.runtime.engine.pool.fetch(FACTS)] == incremental
