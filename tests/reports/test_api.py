@@ -78,6 +78,8 @@ async def test_who_may_read_and_change(shop: Shop, day: Script) -> None:
 BAD = [
     ({"from": "yesterday"}, "from"),
     ({"to": "2026-13-01"}, "to"),
+    ({"to": "2026-12-01T00:00:00." + "0" * 60 + "+00:00"}, "to"),
+    ({"from": "2026-12-01\x00"}, "from"),
     ({"from": "0001-01-01T00:00:00+14:00"}, "from"),
     ({"from": "2026-12-02", "to": "2026-12-01"}, "from"),
     ({"from": "2020-01-01", "to": "2026-01-01"}, "from"),
