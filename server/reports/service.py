@@ -48,9 +48,14 @@ def parse_moment(text: str, field: str, zone: ZoneInfo) -> datetime:
     return check_moment(moment, field)
 
 
-def period(start: str | None, end: str | None, zone: ZoneInfo, now: datetime) -> tuple:
+def period(
+    start: str | None, end: str | None, zone: ZoneInfo, now: datetime
+) -> tuple[datetime, datetime]:
     until = parse_moment(end, "to", zone) if end else now
-    since = parse_moment(start, "from", zone) if start else until - DEFAULT_PERIOD
+    try:
+        since = parse_moment(start, "from", zone) if start else until - DEFAULT_PERIOD
+    except OverflowError:  # `to` in the first week of year 1
+        raise Invalid("to: too early for a default period; give from", field="to") from None
     if since >= until:
         raise Invalid("from must be before to", field="from")
     if until - since > MAX_PERIOD:
