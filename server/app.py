@@ -39,6 +39,7 @@ from wazify.realtime.bootstrap import bootstrap
 from wazify.realtime.service import Realtime
 from wazify.realtime.ws import live_stream
 from wazify.replies.routes import replies_handlers
+from wazify.reports.routes import reports_router
 from wazify.runtime import Runtime, open_runtime
 from wazify.settings import Settings, load_settings
 from wazify.web.docs import openapi_config
@@ -53,6 +54,7 @@ from wazify.workers.exports import ExportWorker
 from wazify.workers.history import History
 from wazify.workers.outbound import Outbound
 from wazify.workers.privacy import PrivacySweeper
+from wazify.workers.reports import ReportsWorker
 from wazify.workers.retention import EventRetentionSweeper
 from wazify.workers.sweepers import SnoozeSweeper
 from wazify.workers.token_refresh import TokenRefresher
@@ -109,9 +111,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.exports.start()
         app.state.export_sweeper = ExportSweeper(app.state.runtime, settings)
         app.state.export_sweeper.start()
+        app.state.reports = ReportsWorker(app.state.runtime)
+        app.state.reports.start()
         try:
             yield
         finally:
+            await app.state.reports.stop()
             await app.state.export_sweeper.stop()
             await app.state.exports.stop()
             await app.state.privacy.stop()
@@ -164,6 +169,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             notes_router,
             labels_router,
             canned_router,
+            reports_router,
             instagram_webhook,
             workspace_router,
             privacy_router,

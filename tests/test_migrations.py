@@ -58,6 +58,8 @@ RAW_INDEXES = {
     "export_jobs_active", "export_jobs_workspace", "export_jobs_contact", "export_jobs_expiry",
     "notes_conversation", "notes_search", "note_mentions_user", "labels_name",
     "conversation_labels_label", "canned_responses_shortcut",
+    "conversations_facts_stale", "report_facts_range", "report_facts_conversation",
+    "conversation_status_changes_conversation",
 }  # fmt: skip
 WIDENED_KEYS = {
     ("events", "events_pkey", "PRIMARY KEY (workspace_id, seq)"),

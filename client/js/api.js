@@ -119,6 +119,10 @@ export function createApi({ fetch = globalThis.fetch.bind(globalThis), base = ""
     cancelDeletion: () => request("DELETE", "/api/v1/workspace/deletion"),
     disconnect: (accountId, deleteConversations) => request("POST", `/api/v1/accounts/${accountId}/disconnect`, { delete_conversations: deleteConversations }),
     eraseContact: (contactId) => request("POST", `/api/v1/contacts/${contactId}/erase`),
+    // Reports (supervisors and admins)
+    report: (params) => request("GET", "/api/v1/reports" + query(params)),
+    reportSettings: () => request("GET", "/api/v1/reports/settings"),
+    updateReportSettings: (body) => request("PUT", "/api/v1/reports/settings", body),
     // Data exports (admins)
     exports: () => request("GET", "/api/v1/exports"),
     exportJob: (id) => request("GET", `/api/v1/exports/${id}`),

@@ -1,5 +1,5 @@
 // The app: signs in, loads the snapshot, runs the live stream into the store, routes
-// (#/inbox, #/c/<id>, #/team, #/admin/<tab>, #/account) and renders the views from the
+// (#/inbox, #/c/<id>, #/team, #/reports, #/admin/<tab>, #/account) and renders the views from the
 // store. An invitation link (#/invite/<secret>) is answered before anything else.
 
 import { createActions } from "./actions.js";
@@ -19,6 +19,7 @@ import { createInbox } from "./views/inbox.js";
 import { createInvite } from "./views/invite.js";
 import { createLogin } from "./views/login.js";
 import { createMentionsView } from "./views/mentions.js";
+import { createReportsView } from "./views/reports.js";
 import { createTeamView } from "./views/team.js";
 
 const api = createApi();
@@ -132,6 +133,7 @@ function createShell(me) {
     h("a", { href: "#/mentions", "data-route": "mentions" }, "Mentions", mentionsBadge),
     h("a", { href: "#/canned", "data-route": "canned" }, "Canned responses"),
     staff ? h("a", { href: "#/team", "data-route": "team" }, "Team") : null,
+    staff ? h("a", { href: "#/reports", "data-route": "reports" }, "Reports") : null,
     staff ? h("a", { href: "#/admin/members", "data-route": "admin" }, "Admin") : null);
   const notifyButton = h("button", { type: "button", class: "link", onclick: askNotifications }, "Notify me");
   const top = h("header", { class: "topbar" },
@@ -157,6 +159,7 @@ function createShell(me) {
   const account = createAccountView(ctx);
   const mentions = createMentionsView(ctx);
   const canned = createCannedView(ctx);
+  const reports = createReportsView(ctx);
   const split = h("div", { class: "split" }, inbox.el, h("div", { class: "pane", id: "pane" }, conversation.el));
   const placeholder = h("div", { class: "placeholder" }, h("p", {}, "Select a conversation."), h("p", { class: "muted" }, "Shortcuts: J / K next and previous, A assign to me, E resolve, / search."));
   let page = "inbox";
@@ -258,6 +261,9 @@ function createShell(me) {
       } else if (next === "canned") {
         replace(main, canned.el);
         canned.show();
+      } else if (next === "reports") {
+        replace(main, reports.el);
+        reports.show();
       }
       else if (next === "admin") {
         replace(main, admin.el);
@@ -355,6 +361,7 @@ function route() {
   else if (parts[0] === "team") ui.show("team");
   else if (parts[0] === "mentions") ui.show("mentions");
   else if (parts[0] === "canned") ui.show("canned");
+  else if (parts[0] === "reports") ui.show("reports");
   else if (parts[0] === "admin") ui.show("admin", parts[1] || "members");
   else if (parts[0] === "account") ui.show("account");
   else ui.show("inbox");

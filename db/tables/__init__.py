@@ -24,6 +24,7 @@ from wazify.db.tables.inbox import (
 )
 from wazify.db.tables.log import AuditEntry, Event, Installation, WebhookReceipt
 from wazify.db.tables.privacy import ContentScrub, DataDeletionRequest, DeletionJob
+from wazify.db.tables.reports import ConversationStatusChange, ReportFact, ReportSettings
 from wazify.db.tables.team import (
     CannedResponse,
     ConversationLabel,
@@ -63,6 +64,9 @@ ALL_TABLES = (
     Label,
     ConversationLabel,
     CannedResponse,
+    ConversationStatusChange,
+    ReportFact,
+    ReportSettings,
 )
 
 __all__ = [table.__name__ for table in ALL_TABLES] + ["ALL_TABLES"]

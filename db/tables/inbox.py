@@ -77,6 +77,9 @@ class Conversation(Table, tablename="conversations"):
     human_agent_ends_at = Timestamptz(null=True, default=None)
     referral = JSONB(null=True, default=None)
     first_response_at = Timestamptz(null=True, default=None)
+    # Its report facts need recomputing (wazify.reports.maintain): set by every write of a
+    # message or status, cleared by the reports worker.
+    facts_stale = Boolean(default=True)
     created_at = Timestamptz(default=Now())
     updated_at = Timestamptz(default=Now())
 

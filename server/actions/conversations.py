@@ -14,6 +14,7 @@ from datetime import datetime
 
 import asyncpg
 
+from wazify.actions.report_facts import record_status_change
 from wazify.actions.uow import UnitOfWork
 from wazify.conversations.queries import conversation_views
 from wazify.lib.errors import Conflict, Forbidden, Invalid, NotFound
@@ -178,9 +179,12 @@ async def do_set_status(
 async def _write_status(
     uow: UnitOfWork, row: asyncpg.Record, status: str, snoozed_until: datetime | None, action: str
 ) -> None:
+    if status != row["status"]:
+        cause = "snooze" if action == "conversation.woken" else "member"
+        await record_status_change(uow, row, status, cause)
     await uow.conn.execute(
-        "UPDATE conversations SET status = $2, snoozed_until = $3, updated_at = now()"
-        " WHERE id = $1",
+        "UPDATE conversations SET status = $2, snoozed_until = $3, facts_stale = true,"
+        " updated_at = now() WHERE id = $1",
         row["id"],
         status,
         snoozed_until,

@@ -86,7 +86,12 @@ async def _insert_rows(
     }
 
 
+# The rows are locked first (in id order) so that the status they had, which a customer's
+# message reopening them records in their history, is the one this update replaces.
 UPDATE_CONVERSATIONS = """
+WITH was AS (SELECT id, status FROM conversations WHERE id = ANY($1::bigint[])
+             ORDER BY id FOR UPDATE),
+updated AS (
 UPDATE conversations c SET
     unread_count = c.unread_count + u.unread,
     last_customer_message_at = greatest(c.last_customer_message_at, u.customer_at),
@@ -105,11 +110,18 @@ UPDATE conversations c SET
     status = CASE WHEN u.reopen THEN 'open' ELSE c.status END,
     snoozed_until = CASE WHEN u.reopen THEN NULL ELSE c.snoozed_until END,
     referral = coalesce(c.referral, u.referral),
+    facts_stale = true,
     updated_at = now()
 FROM unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::bigint[], $5::timestamptz[],
             $6::bool[], $7::jsonb[])
-     AS u(id, unread, customer_at, newest_id, newest_at, reopen, referral)
-WHERE c.id = u.id
+     AS u(id, unread, customer_at, newest_id, newest_at, reopen, referral), was
+WHERE c.id = u.id AND was.id = c.id
+RETURNING c.id, c.workspace_id, c.assignee_id, was.status AS was_status, u.reopen,
+          u.customer_at)
+INSERT INTO conversation_status_changes (workspace_id, conversation_id, from_status, to_status,
+                                         assignee_id, cause, changed_at)
+SELECT workspace_id, id, was_status, 'open', assignee_id, 'customer', customer_at
+FROM updated WHERE reopen AND was_status <> 'open'
 """
 
 

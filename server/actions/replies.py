@@ -190,7 +190,8 @@ async def do_queue_reply(
     await uow.conn.execute(
         "UPDATE conversations SET last_message_id = $2, last_activity_at = now(),"
         " last_message_at = (SELECT sent_at FROM messages WHERE id = $2),"
-        " first_response_at = coalesce(first_response_at, now()), updated_at = now()"
+        " first_response_at = coalesce(first_response_at, now()), facts_stale = true,"
+        " updated_at = now()"
         " WHERE id = $1",
         conversation_id,
         message_id,

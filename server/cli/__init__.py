@@ -7,7 +7,18 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from wazify.cli import admin, demo, export, instagram, keys, privacy, serve, webhooks, worker
+from wazify.cli import (
+    admin,
+    demo,
+    export,
+    instagram,
+    keys,
+    metrics,
+    privacy,
+    serve,
+    webhooks,
+    worker,
+)
 from wazify.cli.common import CliError
 from wazify.lib.errors import AppError
 from wazify.settings import SettingsError
@@ -29,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.register(verbs)
     export.register(verbs)
     privacy.register(verbs)
+    metrics.register(verbs)
     return parser
 
 

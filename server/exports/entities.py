@@ -27,6 +27,7 @@ from wazify.db.tables import (
     Contact,
     Conversation,
     ConversationLabel,
+    ConversationStatusChange,
     DeferredEffect,
     DeletionJob,
     Event,
@@ -40,6 +41,7 @@ from wazify.db.tables import (
     NoteMention,
     Reaction,
     ReadPosition,
+    ReportSettings,
     WebhookReceipt,
     Workspace,
 )
@@ -191,6 +193,17 @@ WORKSPACE_ENTITIES: tuple[Entity, ...] = (
     entity("canned_responses.jsonl", CannedResponse, f"canned_responses t WHERE {OF_WORKSPACE}"),
     entity("import_jobs.jsonl", ImportJob, f"import_jobs t WHERE {OF_WORKSPACE}"),
     entity("deletion_jobs.jsonl", DeletionJob, f"deletion_jobs t WHERE {OF_WORKSPACE}"),
+    entity(
+        "status_changes.jsonl",
+        ConversationStatusChange,
+        f"conversation_status_changes t WHERE {OF_WORKSPACE}",
+    ),
+    entity(
+        "report_settings.jsonl",
+        ReportSettings,
+        f"report_settings t WHERE {OF_WORKSPACE}",
+        order="t.workspace_id",
+    ),
 )
 
 CONTACT_CONVERSATIONS = "SELECT id FROM conversations WHERE workspace_id = $1 AND contact_id = $2"
@@ -246,6 +259,11 @@ CONTACT_ENTITIES: tuple[Entity, ...] = (
         f"audit_entries t WHERE t.workspace_id = $1 AND {ASSIGNMENTS}"
         f" AND t.target_id IN (SELECT id::text FROM ({CONTACT_CONVERSATIONS}) c)",
     ),
+    entity(
+        "status_changes.jsonl",
+        ConversationStatusChange,
+        f"conversation_status_changes t WHERE t.conversation_id IN ({CONTACT_CONVERSATIONS})",
+    ),
 )
 
 # Tables with no file of their own: where their data goes, or why it never leaves.
@@ -260,4 +278,6 @@ OTHER_TABLES: dict[str, str] = {
     "data_deletion_requests": "Meta's callback codes, not a workspace's (deletion_jobs.jsonl"
     " names the code of each job it started)",
     "content_scrubs": "a work queue of ids (unsent messages whose copies are being removed)",
+    "report_facts": "figures derived from messages and status changes, both exported"
+    " (`wazify metrics rebuild` derives them again)",
 }

@@ -22,11 +22,12 @@ from wazify.actions.auth import do_create_invitation, do_create_token
 from wazify.actions.canned import do_create_canned
 from wazify.actions.connections import do_create_oauth_state
 from wazify.actions.contacts import do_correct_contact
-from wazify.actions.conversations import do_assign, do_mark_read, do_unassign
+from wazify.actions.conversations import do_assign, do_mark_read, do_set_status, do_unassign
 from wazify.actions.exports import do_request_export
 from wazify.actions.labels import do_add_label, do_create_label
 from wazify.actions.notes import do_create_note
 from wazify.actions.replies import do_queue_reply, do_react
+from wazify.actions.report_settings import do_update_report_settings
 from wazify.actions.uow import Actor, unit_of_work
 from wazify.app import create_app
 from wazify.auth.sessions import hash_secret
@@ -47,6 +48,7 @@ from wazify.fakemeta.webhooks import (
     text_message,
 )
 from wazify.lib.passwords import hash_password
+from wazify.reports.schemas import ReportSettingsView
 from wazify.runtime import Runtime
 from wazify.settings import Settings
 
@@ -258,6 +260,13 @@ async def _team_work(
             owner_id=None,
             created_by=admin.user_id,
         )
+        # Status history (both conversations) and the report settings.
+        await do_set_status(uow, workspace_id, alice_chat, "resolved")
+        await do_set_status(uow, workspace_id, bruno_chat, "resolved")
+        hours = ReportSettingsView(
+            timezone="Europe/Lisbon", business_hours={"mon": [["09:00", "17:00"]]}
+        )
+        await do_update_report_settings(uow, workspace_id, hours)
 
 
 async def request_export(runtime: Runtime, shop: Shop, contact: int | None = None) -> int:

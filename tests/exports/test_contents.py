@@ -70,6 +70,8 @@ WORKSPACE_ROWS = {
     "canned_responses.jsonl": "SELECT * FROM canned_responses WHERE workspace_id = $1",
     "import_jobs.jsonl": "SELECT * FROM import_jobs WHERE workspace_id = $1",
     "deletion_jobs.jsonl": "SELECT * FROM deletion_jobs WHERE workspace_id = $1",
+    "status_changes.jsonl": "SELECT * FROM conversation_status_changes WHERE workspace_id = $1",
+    "report_settings.jsonl": "SELECT * FROM report_settings WHERE workspace_id = $1",
 }
 # One contact's rows ($1: the workspace, $2: the contact).
 CONVERSATIONS_OF = "SELECT id FROM conversations WHERE workspace_id = $1 AND contact_id = $2"
@@ -95,12 +97,15 @@ CONTACT_ROWS = {
     " created_at AS at FROM audit_entries WHERE workspace_id = $1"
     " AND action IN ('conversation.assigned', 'conversation.unassigned')"
     f" AND target_id::bigint IN ({CONVERSATIONS_OF})",
+    "status_changes.jsonl": "SELECT * FROM conversation_status_changes"
+    f" WHERE conversation_id IN ({CONVERSATIONS_OF})",
 }
 KEYS = {
     "members.jsonl": ("user_id",),
     "read_positions.jsonl": ("user_id", "conversation_id"),
     "events.jsonl": ("seq",),
     "assignments.jsonl": ("audit_entry_id",),
+    "report_settings.jsonl": ("workspace_id",),
 }
 JSON_TYPES = {"json", "jsonb"}
 ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00$")

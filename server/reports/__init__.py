@@ -1,0 +1,1 @@
+"""Reports: response times and volumes derived from durable history (docs/reports.md)."""
