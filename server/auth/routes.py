@@ -37,6 +37,7 @@ from wazify.auth.schemas import (
 )
 from wazify.auth.sessions import clear_session_cookie, cookie_name, hash_secret, set_session_cookie
 from wazify.auth.tokens import TokenView, get_token, list_tokens
+from wazify.db.tables import User, Workspace
 from wazify.lib.errors import Invalid, NotFound
 from wazify.lib.inputs import DbId
 from wazify.lib.passwords import (
@@ -46,19 +47,15 @@ from wazify.lib.passwords import (
 )
 from wazify.runtime import Runtime
 
-_ME_SQL = """
-SELECT u.id, u.email, u.name, w.id AS workspace_id, w.slug, w.name AS workspace_name
-FROM users u JOIN workspaces w ON w.id = $2 WHERE u.id = $1
-"""
-
 
 async def me_view(runtime: Runtime, principal: Principal) -> MeView:
-    row = await runtime.engine.pool.fetchrow(_ME_SQL, principal.user_id, principal.workspace_id)
+    user = await User.select(User.id, User.email, User.name).where(User.id == principal.user_id)
+    workspace = await Workspace.select(Workspace.id, Workspace.slug, Workspace.name).where(
+        Workspace.id == principal.workspace_id
+    )
     return MeView(
-        user=UserView(id=row["id"], email=row["email"], name=row["name"]),
-        workspace=WorkspaceView(
-            id=row["workspace_id"], slug=row["slug"], name=row["workspace_name"]
-        ),
+        user=UserView(**user[0]),
+        workspace=WorkspaceView(**workspace[0]),
         role=principal.role,
         via=principal.via,
         csrf_token=principal.csrf_token,
@@ -119,9 +116,9 @@ async def change_password(
         check_password_strength(data.new_password)
     except WeakPassword as error:
         raise Invalid(str(error), field="new_password", code="weak_password") from None
-    current = await runtime.engine.pool.fetchval(
-        "SELECT password_hash FROM users WHERE id = $1", principal.user_id
-    )
+    current = (await User.select(User.password_hash).where(User.id == principal.user_id).first())[
+        "password_hash"
+    ]
     # Guessing the current password through this route spends the same budget as sign-in.
     right = await check_password(
         runtime,
