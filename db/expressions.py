@@ -27,3 +27,10 @@ def db_now_plus(interval: timedelta) -> QueryString:
 def coalesce_now(column: Column) -> QueryString:
     """The column's value, or now() when it is null: set once, kept after."""
     return QueryString(f'coalesce("{column._meta.db_column_name}", now())')
+
+
+def nulls_first(column: Column) -> QueryString:
+    """An order_by item putting the column's nulls first: Piccolo appends ASC to every item,
+    so `NULLS FIRST` cannot follow one; ordering by `column IS NOT NULL` (false first),
+    then by the column, is the same order."""
+    return QueryString(f'("{column._meta.db_column_name}" IS NOT NULL)')
