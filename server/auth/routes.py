@@ -25,6 +25,7 @@ from wazify.auth.guards import (
 )
 from wazify.auth.login import check_password, log_in
 from wazify.auth.principal import Principal, client_addr, cookies, header
+from wazify.auth.queries import password_hash_of, user_and_workspace
 from wazify.auth.schemas import (
     ChangePasswordRequest,
     CreatedToken,
@@ -32,12 +33,9 @@ from wazify.auth.schemas import (
     LoginRequest,
     MeView,
     TokenPage,
-    UserView,
-    WorkspaceView,
 )
 from wazify.auth.sessions import clear_session_cookie, cookie_name, hash_secret, set_session_cookie
 from wazify.auth.tokens import TokenView, get_token, list_tokens
-from wazify.db.tables import User, Workspace
 from wazify.lib.errors import Invalid, NotFound
 from wazify.lib.inputs import DbId
 from wazify.lib.passwords import (
@@ -49,13 +47,10 @@ from wazify.runtime import Runtime
 
 
 async def me_view(runtime: Runtime, principal: Principal) -> MeView:
-    user = await User.select(User.id, User.email, User.name).where(User.id == principal.user_id)
-    workspace = await Workspace.select(Workspace.id, Workspace.slug, Workspace.name).where(
-        Workspace.id == principal.workspace_id
-    )
+    user, workspace = await user_and_workspace(principal.user_id, principal.workspace_id)
     return MeView(
-        user=UserView(**user[0]),
-        workspace=WorkspaceView(**workspace[0]),
+        user=user,
+        workspace=workspace,
         role=principal.role,
         via=principal.via,
         csrf_token=principal.csrf_token,
@@ -116,9 +111,7 @@ async def change_password(
         check_password_strength(data.new_password)
     except WeakPassword as error:
         raise Invalid(str(error), field="new_password", code="weak_password") from None
-    current = (await User.select(User.password_hash).where(User.id == principal.user_id).first())[
-        "password_hash"
-    ]
+    current = await password_hash_of(principal.user_id)
     # Guessing the current password through this route spends the same budget as sign-in.
     right = await check_password(
         runtime,
