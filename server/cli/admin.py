@@ -115,11 +115,13 @@ def workspace_create(args: argparse.Namespace) -> None:
 def workspace_list(args: argparse.Namespace) -> None:
     async def work(runtime: Runtime) -> None:
         active = (
-            await Membership.select(Membership.workspace, Count(alias="members"))
+            await Membership.select(
+                Membership.workspace.as_alias("workspace_id"), Count(alias="members")
+            )
             .where(Membership.active.eq(True))
             .group_by(Membership.workspace)
         )
-        members = {row["workspace"]: row["members"] for row in active}
+        members = {row["workspace_id"]: row["members"] for row in active}
         rows = await Workspace.select(Workspace.id, Workspace.slug, Workspace.name).order_by(
             Workspace.slug
         )
