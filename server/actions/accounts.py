@@ -7,6 +7,8 @@ import asyncpg
 from wazify.actions.secrets import ACCESS_TOKEN, secret_context
 from wazify.actions.uow import UnitOfWork
 from wazify.conversations.queries import account_views
+from wazify.db.expressions import db_now
+from wazify.db.tables import IgAccount
 from wazify.lib.errors import Conflict, Invalid
 from wazify.realtime.events import AccountUpdated
 from wazify.views import AccountView
@@ -27,23 +29,21 @@ async def do_register_account(
         raise Invalid(f"the Instagram account id must be digits, got {ig_id!r}", field="ig_id")
     try:
         async with uow.conn.transaction():
-            account_id = await uow.conn.fetchval(
-                "INSERT INTO ig_accounts (workspace_id, ig_id, username) VALUES ($1, $2, $3)"
-                " RETURNING id",
-                workspace_id,
-                ig_id,
-                username.strip().lstrip("@"),
+            account = IgAccount(
+                workspace=workspace_id,
+                ig_id=ig_id,
+                username=username.strip().lstrip("@"),
+                created_at=db_now(),
+                updated_at=db_now(),
             )
+            account_id = (await IgAccount.insert(account).returning(IgAccount.id))[0]["id"]
     except asyncpg.UniqueViolationError:
         raise Conflict(f"Instagram account {ig_id} is already connected", field="ig_id") from None
     if token:
         encrypted = uow.runtime.cipher.encrypt(token, secret_context(ACCESS_TOKEN, account_id))
-        await uow.conn.execute(
-            "UPDATE ig_accounts SET access_token_enc = $2, token_refreshed_at = now()"
-            " WHERE id = $1",
-            account_id,
-            encrypted,
-        )
+        await IgAccount.update(
+            {IgAccount.access_token_enc: encrypted, IgAccount.token_refreshed_at: db_now()}
+        ).where(IgAccount.id == account_id)
     uow.audit(
         "account.registered",
         workspace_id,

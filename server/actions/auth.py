@@ -25,6 +25,8 @@ from wazify.auth.sessions import (
     hash_secret,
 )
 from wazify.auth.tokens import TokenView, get_token, insert_token, revoke_token
+from wazify.db.expressions import db_now, db_now_plus
+from wazify.db.tables import Invitation, Membership, User
 from wazify.lib.errors import Conflict, Invalid
 from wazify.views import MemberView, Role
 
@@ -46,9 +48,7 @@ async def do_login_succeeded(
     for previous in previous_session_hashes:
         await end_session(uow.conn, previous)
     if new_password_hash is not None:  # parameters upgraded since the hash was made
-        await uow.conn.execute(
-            "UPDATE users SET password_hash = $2 WHERE id = $1", user_id, new_password_hash
-        )
+        await User.update({User.password_hash: new_password_hash}).where(User.id == user_id)
     session = await create_session(
         uow.conn,
         user_id=user_id,
@@ -122,11 +122,9 @@ async def do_reset_password(
 async def _set_password(
     uow: UnitOfWork, user_id: int, password_hash: str, keep_session: str | None
 ) -> int:
-    await uow.conn.execute(
-        "UPDATE users SET password_hash = $2, password_changed_at = now() WHERE id = $1",
-        user_id,
-        password_hash,
-    )
+    await User.update(
+        {User.password_hash: password_hash, User.password_changed_at: db_now()}
+    ).where(User.id == user_id)
     return await end_other_sessions(uow.conn, user_id, keep_session)
 
 
@@ -175,25 +173,22 @@ async def do_create_invitation(
 ) -> tuple[InvitationView, str]:
     """A one-time link: the secret is returned once and only its hash is kept."""
     email = normalize_email(email)
-    already = await uow.conn.fetchval(
-        "SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id"
-        " WHERE m.workspace_id = $1 AND u.email = $2",
-        workspace_id,
-        email,
+    already = await Membership.exists().where(
+        (Membership.workspace == workspace_id) & (Membership.user.email == email)
     )
     if already:
         raise Conflict(f"{email} is already a member of this workspace", field="email")
     secret = secrets.token_urlsafe(32)
-    row = await uow.conn.fetchrow(
-        "INSERT INTO invitations (workspace_id, email, role, token_hash, created_by, expires_at)"
-        " VALUES ($1, $2, $3, $4, $5, now() + $6::interval) RETURNING id, expires_at",
-        workspace_id,
-        email,
-        role,
-        hash_secret(secret),
-        created_by,
-        INVITATION_LIFETIME,
+    invitation = Invitation(
+        workspace=workspace_id,
+        email=email,
+        role=role,
+        token_hash=hash_secret(secret),
+        created_by=created_by,
+        created_at=db_now(),
+        expires_at=db_now_plus(INVITATION_LIFETIME),
     )
+    row = (await Invitation.insert(invitation).returning(Invitation.id, Invitation.expires_at))[0]
     uow.audit(
         "invitation.created",
         workspace_id,
@@ -210,15 +205,17 @@ async def _attachable(uow: UnitOfWork, email: str) -> Literal["refuse", "attach"
     """For an acceptance that proves nothing but the link: an account may be attached (and
     given the new password) only if nobody holds it yet, checked under lock. One that
     appeared since the route looked is refused (AccountExists), never joined silently."""
-    claimed = await uow.conn.fetchval(
-        "SELECT u.password_hash IS NOT NULL"
-        " OR EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id)"
-        " FROM users u WHERE u.email = $1 FOR UPDATE",
-        email,
+    users = (
+        await User.select(User.id, User.password_hash)
+        .where(User.email == email)
+        .lock_rows("UPDATE")
     )
-    if claimed is None:
+    if not users:
         return "refuse"
-    if claimed:
+    user = users[0]
+    if user["password_hash"] is not None or await Membership.exists().where(
+        Membership.user == user["id"]
+    ):
         raise AccountExists(f"{email} already has an account", field="email")
     return "attach"
 
@@ -235,17 +232,27 @@ async def do_accept_invitation(
     (`proof`, audited): a new account with `password_hash`, or the existing account's
     holder by its password or its signed-in session (`password_hash` None: the account,
     its name and its password stay as they are)."""
-    row = await uow.conn.fetchrow(
-        "SELECT id, workspace_id, email, role FROM invitations"
-        " WHERE id = $1 AND accepted_at IS NULL AND expires_at > now() FOR UPDATE",
-        invitation_id,
+    rows = (
+        await Invitation.select(
+            Invitation.id,
+            Invitation.workspace.as_alias("workspace_id"),
+            Invitation.email,
+            Invitation.role,
+        )
+        .where(
+            (Invitation.id == invitation_id)
+            & Invitation.accepted_at.is_null()
+            & (Invitation.expires_at > db_now())
+        )
+        .lock_rows("UPDATE")
     )
-    if row is None:  # accepted concurrently, or expired in between
+    if not rows:  # accepted concurrently, or expired in between
         raise Invalid(
             "this invitation link is invalid, used or expired",
             field="token",
             code="invitation_invalid",
         )
+    row = rows[0]
     workspace_id = row["workspace_id"]
     member = await do_create_member(
         uow,
@@ -258,13 +265,10 @@ async def do_accept_invitation(
     )
     if password_hash is not None:
         # An account made earlier without a password and in no workspace gets this one.
-        await uow.conn.execute(
-            "UPDATE users SET password_hash = $2, password_changed_at = now()"
-            " WHERE id = $1 AND password_hash IS NULL",
-            member.user_id,
-            password_hash,
-        )
-    await uow.conn.execute("UPDATE invitations SET accepted_at = now() WHERE id = $1", row["id"])
+        await User.update(
+            {User.password_hash: password_hash, User.password_changed_at: db_now()}
+        ).where((User.id == member.user_id) & User.password_hash.is_null())
+    await Invitation.update({Invitation.accepted_at: db_now()}).where(Invitation.id == row["id"])
     uow.audit(
         "invitation.accepted",
         workspace_id,

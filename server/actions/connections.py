@@ -20,6 +20,8 @@ from wazify.actions.outbox import do_release_held
 from wazify.actions.secrets import ACCESS_TOKEN, secret_context
 from wazify.actions.uow import UnitOfWork
 from wazify.conversations.queries import account_views
+from wazify.db.expressions import coalesce_now, db_now, db_now_plus
+from wazify.db.tables import IgAccount, OAuthState
 from wazify.lib.errors import Conflict, Invalid, NotFound
 from wazify.realtime.events import AccountUpdated
 from wazify.views import AccountView
@@ -55,15 +57,16 @@ async def do_create_oauth_state(
 ) -> str:
     """A fresh CSRF state for one authorize redirect, bound to the admin's session."""
     state = secrets.token_urlsafe(32)
-    await uow.conn.execute("DELETE FROM oauth_states WHERE expires_at < now()")
-    await uow.conn.execute(
-        "INSERT INTO oauth_states (state_hash, session_hash, workspace_id, user_id, expires_at)"
-        " VALUES ($1, $2, $3, $4, now() + $5::interval)",
-        _hash(state),
-        session_hash,
-        workspace_id,
-        user_id,
-        OAUTH_STATE_TTL,
+    await OAuthState.delete().where(OAuthState.expires_at < db_now())
+    await OAuthState.insert(
+        OAuthState(
+            state_hash=_hash(state),
+            session=session_hash,
+            workspace=workspace_id,
+            user=user_id,
+            created_at=db_now(),
+            expires_at=db_now_plus(OAUTH_STATE_TTL),
+        )
     )
     return state
 
@@ -73,11 +76,12 @@ async def do_consume_oauth_state(
 ) -> Invalid | None:
     """Use a state once. Returns the error (not raised, so the state is burnt all the same)
     when it is unknown, already used, expired or another session's; None when it is good."""
-    row = await uow.conn.fetchrow(
-        "DELETE FROM oauth_states WHERE state_hash = $1"
-        " RETURNING session_hash, expires_at > now() AS live",
-        _hash(state or ""),
+    burnt = (
+        await OAuthState.delete()
+        .where(OAuthState.state_hash == _hash(state or ""))
+        .returning(OAuthState.session, OAuthState.expires_at)
     )
+    row = burnt[0] if burnt else None
     if row is None:
         return Invalid(
             "this Instagram sign-in link was already used or is unknown; start again",
@@ -88,7 +92,7 @@ async def do_consume_oauth_state(
             "this Instagram sign-in was started from another session; start again",
             code="oauth_state_invalid",
         )
-    if not row["live"]:
+    if row["expires_at"] <= uow.now:  # minutes apart: the two clocks' skew is nothing
         return Invalid("this Instagram sign-in took too long; start again", code="oauth_expired")
     return None
 
@@ -100,8 +104,13 @@ async def do_connect_account(
     ig_id = connection.ig_id.strip()
     if not ig_id.isdigit():
         raise Invalid(f"the Instagram account id must be digits, got {ig_id!r}", field="ig_id")
-    existing = await uow.conn.fetchrow(
-        "SELECT id, workspace_id, status FROM ig_accounts WHERE ig_id = $1 FOR UPDATE", ig_id
+    existing = (
+        await IgAccount.select(
+            IgAccount.id, IgAccount.workspace.as_alias("workspace_id"), IgAccount.status
+        )
+        .where(IgAccount.ig_id == ig_id)
+        .lock_rows("UPDATE")
+        .first()
     )
     if existing is not None and existing["workspace_id"] != workspace_id:
         raise Conflict(
@@ -112,13 +121,14 @@ async def do_connect_account(
         )
     username = connection.username.strip().lstrip("@")
     if existing is None:
-        account_id = await uow.conn.fetchval(
-            "INSERT INTO ig_accounts (workspace_id, ig_id, username) VALUES ($1, $2, $3)"
-            " RETURNING id",
-            workspace_id,
-            ig_id,
-            username,
+        account = IgAccount(
+            workspace=workspace_id,
+            ig_id=ig_id,
+            username=username,
+            created_at=db_now(),
+            updated_at=db_now(),
         )
+        account_id = (await IgAccount.insert(account).returning(IgAccount.id))[0]["id"]
         verb = "account.connected"
     else:
         account_id = existing["id"]
@@ -126,23 +136,22 @@ async def do_connect_account(
     encrypted = uow.runtime.cipher.encrypt(
         connection.token, secret_context(ACCESS_TOKEN, account_id)
     )
-    await uow.conn.execute(
-        "UPDATE ig_accounts SET username = $2, name = $3, picture_url = $4,"
-        " access_token_enc = $5, token_expires_at = $6, token_refreshed_at = now(),"
-        " scopes = $7, meta_user_id = coalesce($8, meta_user_id), status = 'connected',"
-        " status_reason = '',"
-        " subscribed_at = CASE WHEN $9 THEN now() ELSE NULL END, updated_at = now()"
-        " WHERE id = $1",
-        account_id,
-        username,
-        connection.name,
-        connection.picture_url,
-        encrypted,
-        connection.expires_at,
-        ",".join(connection.scopes),
-        connection.meta_user_id,
-        connection.subscribed,
-    )
+    connected = {
+        IgAccount.username: username,
+        IgAccount.name: connection.name,
+        IgAccount.picture_url: connection.picture_url,
+        IgAccount.access_token_enc: encrypted,
+        IgAccount.token_expires_at: connection.expires_at,
+        IgAccount.token_refreshed_at: db_now(),
+        IgAccount.scopes: ",".join(connection.scopes),
+        IgAccount.status: "connected",
+        IgAccount.status_reason: "",
+        IgAccount.subscribed_at: db_now() if connection.subscribed else None,
+        IgAccount.updated_at: db_now(),
+    }
+    if connection.meta_user_id is not None:  # otherwise the one stored stays
+        connected[IgAccount.meta_user_id] = connection.meta_user_id
+    await IgAccount.update(connected).where(IgAccount.id == account_id)
     uow.audit(
         verb,
         workspace_id,
@@ -172,16 +181,21 @@ async def do_record_refresh(
 ) -> bool:
     """Store a refreshed token (only for a still-connected account)."""
     encrypted = uow.runtime.cipher.encrypt(token, secret_context(ACCESS_TOKEN, account_id))
-    workspace_id = await uow.conn.fetchval(
-        "UPDATE ig_accounts SET access_token_enc = $2, token_expires_at = $3,"
-        " token_refreshed_at = now(), updated_at = now()"
-        " WHERE id = $1 AND status = 'connected' RETURNING workspace_id",
-        account_id,
-        encrypted,
-        expires_at,
+    refreshed = (
+        await IgAccount.update(
+            {
+                IgAccount.access_token_enc: encrypted,
+                IgAccount.token_expires_at: expires_at,
+                IgAccount.token_refreshed_at: db_now(),
+                IgAccount.updated_at: db_now(),
+            }
+        )
+        .where((IgAccount.id == account_id) & (IgAccount.status == "connected"))
+        .returning(IgAccount.workspace)
     )
-    if workspace_id is None:
+    if not refreshed:
         return False
+    workspace_id = refreshed[0]["workspace_id"]
     uow.audit(
         "account.token_refreshed",
         workspace_id,
@@ -194,10 +208,13 @@ async def do_record_refresh(
 
 async def do_record_refresh_failure(uow: UnitOfWork, account_id: int, reason: str) -> None:
     """A refresh that failed for a passing reason (network, 5xx): audited, retried later."""
-    workspace_id = await uow.conn.fetchval(
-        "SELECT workspace_id FROM ig_accounts WHERE id = $1", account_id
+    row = (
+        await IgAccount.select(IgAccount.workspace.as_alias("workspace_id"))
+        .where(IgAccount.id == account_id)
+        .first()
     )
-    if workspace_id is not None:
+    if row is not None:
+        workspace_id = row["workspace_id"]
         uow.audit(
             "account.token_refresh_failed",
             workspace_id,
@@ -220,15 +237,17 @@ async def do_record_subscription(
     uow: UnitOfWork, account_id: int, *, resubscribed: bool
 ) -> AccountView:
     """The subscription was checked (and re-created when Meta had dropped it)."""
-    workspace_id = await uow.conn.fetchval(
-        "UPDATE ig_accounts SET subscribed_at = CASE WHEN $2 OR subscribed_at IS NULL"
-        " THEN now() ELSE subscribed_at END, updated_at = now() WHERE id = $1"
-        " RETURNING workspace_id",
-        account_id,
-        resubscribed,
+    subscribed_at = db_now() if resubscribed else coalesce_now(IgAccount.subscribed_at)
+    rows = (
+        await IgAccount.update(
+            {IgAccount.subscribed_at: subscribed_at, IgAccount.updated_at: db_now()}
+        )
+        .where(IgAccount.id == account_id)
+        .returning(IgAccount.workspace)
     )
-    if workspace_id is None:
+    if not rows:
         raise NotFound(f"no Instagram account {account_id}")
+    workspace_id = rows[0]["workspace_id"]
     if resubscribed:
         uow.audit("account.resubscribed", workspace_id, "ig_account", account_id)
     return (await account_views(uow.conn, [account_id]))[account_id]
@@ -238,19 +257,25 @@ async def do_disconnect_account(
     uow: UnitOfWork, workspace_id: int, account_id: int, *, unsubscribed: bool
 ) -> AccountView:
     """Stop sending, forget the token; conversations and contacts stay."""
-    before = await uow.conn.fetchval(
-        "SELECT status FROM ig_accounts WHERE id = $1 AND workspace_id = $2 FOR UPDATE",
-        account_id,
-        workspace_id,
+    found = (
+        await IgAccount.select(IgAccount.status)
+        .where((IgAccount.id == account_id) & (IgAccount.workspace == workspace_id))
+        .lock_rows("UPDATE")
+        .first()
     )
-    if before is None:
+    if found is None:
         raise NotFound(f"no Instagram account {account_id} in this workspace")
-    await uow.conn.execute(
-        "UPDATE ig_accounts SET status = 'disconnected', status_reason = 'disconnected by an"
-        " admin', access_token_enc = NULL, token_expires_at = NULL, subscribed_at = NULL,"
-        " updated_at = now() WHERE id = $1",
-        account_id,
-    )
+    before = found["status"]
+    await IgAccount.update(
+        {
+            IgAccount.status: "disconnected",
+            IgAccount.status_reason: "disconnected by an admin",
+            IgAccount.access_token_enc: None,
+            IgAccount.token_expires_at: None,
+            IgAccount.subscribed_at: None,
+            IgAccount.updated_at: db_now(),
+        }
+    ).where(IgAccount.id == account_id)
     uow.audit(
         "account.disconnected",
         workspace_id,

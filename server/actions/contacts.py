@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import msgspec
-
 from wazify.actions.uow import UnitOfWork
 from wazify.conversations.queries import contact_views
+from wazify.db.expressions import db_now
+from wazify.db.tables import Contact
 from wazify.lib.errors import NotFound
 from wazify.realtime.events import ContactUpdated
 from wazify.views import ContactView
 
-UPDATE_PROFILE = """
-UPDATE contacts SET
-    name = coalesce($2, name), username = coalesce($3, username), picture_url = $4,
-    profile_state = $5, profile_error = $6, profile_fetched_at = now(), updated_at = now(),
-    profile_facts = coalesce($11::jsonb, profile_facts)
-WHERE id = $1
-RETURNING workspace_id,
-    (name, username, picture_url, profile_state) IS DISTINCT FROM ($7, $8, $9, $10) AS changed
-"""
+# What a contact.updated shows of Meta's profile: a fetch changing none of it emits nothing.
+_PROFILE = (Contact.name, Contact.username, Contact.picture_url, Contact.profile_state)
 
 
 async def do_record_profile(
@@ -34,32 +27,37 @@ async def do_record_profile(
 ) -> bool:
     """Store what Meta said of a contact; emits contact.updated when anything visible changed
     (its facts, such as the follower count, are read by the contact panel, not pushed)."""
-    before = await uow.conn.fetchrow(
-        "SELECT name, username, picture_url, profile_state FROM contacts WHERE id = $1 FOR UPDATE",
-        contact_id,
+    before = (
+        await Contact.select(*_PROFILE, Contact.workspace.as_alias("workspace_id"))
+        .where(Contact.id == contact_id)
+        .lock_rows("UPDATE")
+        .first()
     )
     if before is None:
         return False
     if state != "fetched":  # keep what we knew; only the state and the reason change
         picture_url = before["picture_url"]
-    row = await uow.conn.fetchrow(
-        UPDATE_PROFILE,
-        contact_id,
-        name,
-        username,
-        picture_url,
-        state,
-        error,
-        before["name"],
-        before["username"],
-        before["picture_url"],
-        before["profile_state"],
-        None if facts is None or state != "fetched" else msgspec.json.encode(facts).decode(),
-    )
-    if not row["changed"]:
+    # A name or username Meta did not give stays as it was.
+    after = {
+        "name": before["name"] if name is None else name,
+        "username": before["username"] if username is None else username,
+        "picture_url": picture_url,
+        "profile_state": state,
+    }
+    await Contact.update(
+        {
+            **{getattr(Contact, key): value for key, value in after.items()},
+            Contact.profile_error: error,
+            Contact.profile_fetched_at: db_now(),
+            Contact.updated_at: db_now(),
+            # A failed refetch keeps the facts we knew.
+            **({Contact.profile_facts: facts} if facts is not None and state == "fetched" else {}),
+        }
+    ).where(Contact.id == contact_id)
+    if all(before[key] == value for key, value in after.items()):
         return False
     view = (await contact_views(uow.conn, [contact_id]))[contact_id]
-    uow.emit(ContactUpdated(workspace_id=row["workspace_id"], at=uow.now, contact=view))
+    uow.emit(ContactUpdated(workspace_id=before["workspace_id"], at=uow.now, contact=view))
     return True
 
 
@@ -73,10 +71,11 @@ async def do_correct_contact(
 ) -> ContactView:
     """An agent's correction of what the team calls a contact and knows of them (Meta's
     name and username stay as fetched). Fields left None are kept; no change, no event."""
-    before = await uow.conn.fetchrow(
-        "SELECT display_name, notes FROM contacts WHERE id = $1 AND workspace_id = $2 FOR UPDATE",
-        contact_id,
-        workspace_id,
+    before = (
+        await Contact.select(Contact.display_name, Contact.notes)
+        .where((Contact.id == contact_id) & (Contact.workspace == workspace_id))
+        .lock_rows("UPDATE")
+        .first()
     )
     if before is None:
         raise NotFound(f"no contact {contact_id} in this workspace")
@@ -85,13 +84,12 @@ async def do_correct_contact(
         wanted["display_name"] = " ".join(display_name.split())
     changed = {k: v for k, v in wanted.items() if v is not None and v != before[k]}
     if changed:
-        await uow.conn.execute(
-            "UPDATE contacts SET display_name = coalesce($2, display_name),"
-            " notes = coalesce($3, notes), updated_at = now() WHERE id = $1",
-            contact_id,
-            changed.get("display_name"),
-            changed.get("notes"),
-        )
+        await Contact.update(
+            {
+                **{getattr(Contact, key): value for key, value in changed.items()},
+                Contact.updated_at: db_now(),
+            }
+        ).where(Contact.id == contact_id)
     view = (await contact_views(uow.conn, [contact_id]))[contact_id]
     if changed:
         uow.audit(

@@ -11,12 +11,13 @@ conversation, an agent unassigning someone else); role checks stay in the routes
 from __future__ import annotations
 
 from datetime import datetime
-
-import asyncpg
+from typing import Any
 
 from wazify.actions.report_facts import record_status_change
 from wazify.actions.uow import UnitOfWork
 from wazify.conversations.queries import conversation_views
+from wazify.db.expressions import db_now
+from wazify.db.tables import Conversation, Membership, Message, ReadPosition
 from wazify.lib.errors import Conflict, Forbidden, Invalid, NotFound
 from wazify.lib.inputs import check_moment
 from wazify.realtime.events import (
@@ -30,16 +31,26 @@ from wazify.views import ConversationView
 
 STATUSES = ("open", "pending", "resolved")
 
-LOCK = """
-SELECT id, workspace_id, status, snoozed_until, assignee_id, unread_count, last_message_id
-FROM conversations WHERE id = $1 AND workspace_id = $2 FOR UPDATE
-"""
+# A row: a dict of these columns (Piccolo's typed select).
+Row = dict[str, Any]
+LOCKED = (
+    Conversation.id,
+    Conversation.workspace.as_alias("workspace_id"),
+    Conversation.status,
+    Conversation.snoozed_until,
+    Conversation.assignee.as_alias("assignee_id"),
+    Conversation.unread_count,
+    Conversation.last_message_id,
+)
 
 
-async def lock_conversation(
-    uow: UnitOfWork, workspace_id: int, conversation_id: int
-) -> asyncpg.Record:
-    row = await uow.conn.fetchrow(LOCK, conversation_id, workspace_id)
+async def lock_conversation(uow: UnitOfWork, workspace_id: int, conversation_id: int) -> Row:
+    row = (
+        await Conversation.select(*LOCKED)
+        .where((Conversation.id == conversation_id) & (Conversation.workspace == workspace_id))
+        .lock_rows("UPDATE")
+        .first()
+    )
     if row is None:
         raise NotFound(f"no conversation {conversation_id} in this workspace")
     return row
@@ -51,18 +62,19 @@ async def _view(uow: UnitOfWork, conversation_id: int) -> ConversationView:
 
 async def _check_assignee(uow: UnitOfWork, workspace_id: int, user_id: int) -> None:
     # FOR SHARE: a deactivation committing between this check and our commit waits for us.
-    active = await uow.conn.fetchval(
-        "SELECT active FROM memberships WHERE workspace_id = $1 AND user_id = $2 FOR SHARE",
-        workspace_id,
-        user_id,
+    membership = (
+        await Membership.select(Membership.active)
+        .where((Membership.workspace == workspace_id) & (Membership.user == user_id))
+        .lock_rows("SHARE")
+        .first()
     )
-    if active is None:
+    if membership is None:
         raise Invalid(
             f"user {user_id} is not a member of this workspace",
             field="user_id",
             code="unknown_member",
         )
-    if not active:
+    if not membership["active"]:
         raise Invalid(
             f"member {user_id} is deactivated and cannot be assigned conversations",
             field="user_id",
@@ -71,18 +83,16 @@ async def _check_assignee(uow: UnitOfWork, workspace_id: int, user_id: int) -> N
 
 
 async def _set_assignee(
-    uow: UnitOfWork, row: asyncpg.Record, assignee_id: int | None, by: int | None
+    uow: UnitOfWork, row: Row, assignee_id: int | None, by: int | None
 ) -> ConversationView:
     previous = row["assignee_id"]
     if previous == assignee_id:
         return await _view(uow, row["id"])
     if assignee_id is not None:
         await _check_assignee(uow, row["workspace_id"], assignee_id)
-    await uow.conn.execute(
-        "UPDATE conversations SET assignee_id = $2, updated_at = now() WHERE id = $1",
-        row["id"],
-        assignee_id,
-    )
+    await Conversation.update(
+        {Conversation.assignee: assignee_id, Conversation.updated_at: db_now()}
+    ).where(Conversation.id == row["id"])
     uow.audit(
         "conversation.assigned" if assignee_id is not None else "conversation.unassigned",
         row["workspace_id"],
@@ -177,18 +187,19 @@ async def do_set_status(
 
 
 async def _write_status(
-    uow: UnitOfWork, row: asyncpg.Record, status: str, snoozed_until: datetime | None, action: str
+    uow: UnitOfWork, row: Row, status: str, snoozed_until: datetime | None, action: str
 ) -> None:
     if status != row["status"]:
         cause = "snooze" if action == "conversation.woken" else "member"
         await record_status_change(uow, row, status, cause)
-    await uow.conn.execute(
-        "UPDATE conversations SET status = $2, snoozed_until = $3, facts_stale = true,"
-        " updated_at = now() WHERE id = $1",
-        row["id"],
-        status,
-        snoozed_until,
-    )
+    await Conversation.update(
+        {
+            Conversation.status: status,
+            Conversation.snoozed_until: snoozed_until,
+            Conversation.facts_stale: True,  # the reports re-derive this conversation
+            Conversation.updated_at: db_now(),
+        }
+    ).where(Conversation.id == row["id"])
     uow.audit(
         action,
         row["workspace_id"],
@@ -201,36 +212,49 @@ async def _write_status(
     uow.emit(ConversationUpdated(workspace_id=row["workspace_id"], at=uow.now, conversation=view))
 
 
-WAKE_DUE = """
-SELECT id, workspace_id, status, snoozed_until FROM conversations
-WHERE status = 'pending' AND snoozed_until <= now()
-ORDER BY snoozed_until, id LIMIT $1 FOR UPDATE SKIP LOCKED
-"""
-
-
 async def do_wake_snoozed(uow: UnitOfWork, limit: int = 100) -> list[int]:
     """Reopen pending conversations whose snooze time has come (the sweeper's action).
     Rows another transaction holds are skipped: the next sweep takes them."""
-    rows = await uow.conn.fetch(WAKE_DUE, limit)
+    rows = (
+        await Conversation.select(*LOCKED)
+        .where((Conversation.status == "pending") & (Conversation.snoozed_until <= db_now()))
+        .order_by(Conversation.snoozed_until, Conversation.id)
+        .limit(limit)
+        .lock_rows("UPDATE", skip_locked=True)
+    )
     for row in rows:
         await _write_status(uow, row, "open", None, "conversation.woken")
     return [row["id"] for row in rows]
 
 
-async def _target_message(
-    uow: UnitOfWork, row: asyncpg.Record, message_id: int | None
-) -> asyncpg.Record | None:
+async def _target_message(uow: UnitOfWork, row: Row, message_id: int | None) -> Row | None:
     wanted = message_id if message_id is not None else row["last_message_id"]
     if wanted is None:
         return None
-    found = await uow.conn.fetchrow(
-        "SELECT id, sent_at FROM messages WHERE id = $1 AND conversation_id = $2",
-        wanted,
-        row["id"],
+    found = (
+        await Message.select(Message.id, Message.sent_at)
+        .where((Message.id == wanted) & (Message.conversation == row["id"]))
+        .first()
     )
     if found is None:
         raise Invalid(f"message {wanted} is not in conversation {row['id']}", field="message_id")
     return found
+
+
+async def _read_position(user_id: int, conversation_id: int) -> Row | None:
+    """The member's last-read message and when it was sent (None: it is gone)."""
+    position = (
+        await ReadPosition.select(ReadPosition.message_id)
+        .where((ReadPosition.user == user_id) & (ReadPosition.conversation == conversation_id))
+        .first()
+    )
+    if position is None:
+        return None
+    message_id = position["message_id"]
+    message = None
+    if message_id is not None:
+        message = await Message.select(Message.sent_at).where(Message.id == message_id).first()
+    return {"message_id": message_id, "sent_at": message["sent_at"] if message else None}
 
 
 async def do_mark_read(
@@ -248,10 +272,9 @@ async def do_mark_read(
     target = await _target_message(uow, row, message_id)
     unread = row["unread_count"]
     if unread:
-        await uow.conn.execute(
-            "UPDATE conversations SET unread_count = 0, updated_at = now() WHERE id = $1",
-            conversation_id,
-        )
+        await Conversation.update(
+            {Conversation.unread_count: 0, Conversation.updated_at: db_now()}
+        ).where(Conversation.id == conversation_id)
         uow.emit(
             ConversationRead(
                 workspace_id=workspace_id,
@@ -260,12 +283,7 @@ async def do_mark_read(
                 read_by=user_id,
             )
         )
-    current = await uow.conn.fetchrow(
-        "SELECT rp.message_id, m.sent_at FROM read_positions rp LEFT JOIN messages m"
-        " ON m.id = rp.message_id WHERE rp.user_id = $1 AND rp.conversation_id = $2",
-        user_id,
-        conversation_id,
-    )
+    current = await _read_position(user_id, conversation_id)
     before = current["message_id"] if current else None
     after = before
     if target is not None and (
@@ -274,14 +292,17 @@ async def do_mark_read(
         or (target["sent_at"], target["id"]) > (current["sent_at"], current["message_id"])
     ):
         after = target["id"]
-        await uow.conn.execute(
-            "INSERT INTO read_positions (user_id, conversation_id, workspace_id, message_id)"
-            " VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, conversation_id)"
-            " DO UPDATE SET message_id = excluded.message_id, read_at = now()",
-            user_id,
-            conversation_id,
-            workspace_id,
-            after,
+        position = ReadPosition(
+            user=user_id,
+            conversation=conversation_id,
+            workspace=workspace_id,
+            message_id=after,
+            read_at=db_now(),
+        )
+        await ReadPosition.insert(position).on_conflict(
+            target=(ReadPosition.user, ReadPosition.conversation),
+            action="DO UPDATE",
+            values=(ReadPosition.message_id, ReadPosition.read_at),
         )
         uow.emit(
             ReadPositionUpdated(

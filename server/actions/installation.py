@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from wazify.actions.members import do_create_member
 from wazify.actions.uow import UnitOfWork
 from wazify.actions.workspaces import do_create_workspace
+from wazify.db.tables import Workspace
+from wazify.db.transactions import advisory_xact_lock
 from wazify.lib.passwords import hash_password_async
 
 FIRST_WORKSPACE = "main"
@@ -26,8 +28,8 @@ class FirstAdmin:
 async def do_first_start(uow: UnitOfWork) -> FirstAdmin | None:
     """Create the first workspace and admin when the installation has no workspace yet;
     None on every later start (so nothing secret is ever printed twice)."""
-    await uow.conn.execute("SELECT pg_advisory_xact_lock($1)", FIRST_START_LOCK_ID)
-    if await uow.conn.fetchval("SELECT EXISTS (SELECT 1 FROM workspaces)"):
+    await advisory_xact_lock(uow.conn, FIRST_START_LOCK_ID)
+    if await Workspace.exists():
         return None
     password = secrets.token_urlsafe(15)
     workspace_id = await do_create_workspace(uow, FIRST_WORKSPACE, "My workspace")

@@ -6,20 +6,28 @@ from __future__ import annotations
 from typing import Literal
 
 import asyncpg
+from piccolo.columns.combination import Combinable
 
 from wazify.actions.uow import UnitOfWork
-from wazify.db.tables import User
+from wazify.db.expressions import db_now
+from wazify.db.tables import ApiToken, Membership, Session, User
 from wazify.lib.errors import Conflict, Invalid, NotFound
 from wazify.realtime.events import MemberUpdated
 from wazify.views import MemberView
 
 ROLES = ("admin", "supervisor", "agent")
 
-MEMBER_SQL = """
-SELECT u.id AS user_id, u.name, u.email, m.role, m.active
-FROM memberships m JOIN users u ON u.id = m.user_id
-WHERE m.workspace_id = $1 AND m.user_id = $2
-"""
+MEMBER_COLUMNS = (
+    Membership.user.as_alias("user_id"),
+    Membership.user.name.as_alias("name"),
+    Membership.user.email.as_alias("email"),
+    Membership.role,
+    Membership.active,
+)
+
+
+def _of_member(workspace_id: int, user_id: int) -> Combinable:
+    return (Membership.workspace == workspace_id) & (Membership.user == user_id)
 
 
 def check_role(role: str) -> str:
@@ -37,10 +45,10 @@ def normalize_email(email: str) -> str:
 
 
 async def load_member(uow: UnitOfWork, workspace_id: int, user_id: int) -> MemberView:
-    row = await uow.conn.fetchrow(MEMBER_SQL, workspace_id, user_id)
-    if row is None:
+    rows = await Membership.select(*MEMBER_COLUMNS).where(_of_member(workspace_id, user_id))
+    if not rows:
         raise NotFound(f"no member {user_id} in this workspace")
-    return MemberView(**dict(row))
+    return MemberView(**rows[0])
 
 
 async def _emit_member(uow: UnitOfWork, workspace_id: int, user_id: int) -> MemberView:
@@ -74,26 +82,34 @@ async def do_create_member(
     email, role = normalize_email(email), check_role(role)
     # ON CONFLICT rather than look-then-insert: two requests for one new email cannot both
     # create it, and a conflict aborts nothing in the unit's transaction.
-    user_id = await uow.conn.fetchval(
-        "INSERT INTO users (email, name, password_hash, password_changed_at)"
-        " VALUES ($1, $2, $3, CASE WHEN $3::text IS NULL THEN NULL ELSE now() END)"
-        " ON CONFLICT (email) DO NOTHING RETURNING id",
-        email,
-        name,
-        password_hash,
+    user = User(
+        email=email,
+        name=name,
+        password_hash=password_hash,
+        password_changed_at=None if password_hash is None else db_now(),
+        created_at=db_now(),
     )
-    if user_id is None:
+    created = (
+        await User.insert(user)
+        .on_conflict(target=User.email, action="DO NOTHING")
+        .returning(User.id)
+    )
+    if created:
+        user_id = created[0]["id"]
+    else:
         if existing == "refuse":
             raise AccountExists(f"{email} already has an account", field="email")
-        user_id = await uow.conn.fetchval("SELECT id FROM users WHERE email = $1", email)
+        user_id = (await User.select(User.id).where(User.email == email).first())["id"]
+    membership = Membership(
+        workspace=workspace_id,
+        user=user_id,
+        role=role,
+        created_at=db_now(),
+        updated_at=db_now(),
+    )
     try:
         async with uow.conn.transaction():
-            await uow.conn.execute(
-                "INSERT INTO memberships (workspace_id, user_id, role) VALUES ($1, $2, $3)",
-                workspace_id,
-                user_id,
-                role,
-            )
+            await Membership.insert(membership)
     except asyncpg.UniqueViolationError:
         raise Conflict(f"{email} is already a member of this workspace", field="email") from None
     uow.audit("member.created", workspace_id, "user", user_id, after={"email": email, "role": role})
@@ -101,20 +117,23 @@ async def do_create_member(
 
 
 async def _active_admins(uow: UnitOfWork, workspace_id: int) -> int:
-    return await uow.conn.fetchval(
-        "SELECT count(*) FROM memberships WHERE workspace_id = $1 AND role = 'admin' AND active",
-        workspace_id,
+    return await Membership.count().where(
+        (Membership.workspace == workspace_id)
+        & (Membership.role == "admin")
+        & Membership.active.eq(True)
     )
 
 
 async def _lock_member(uow: UnitOfWork, workspace_id: int, user_id: int) -> MemberView:
     # Lock every admin row too, so two concurrent demotions cannot both pass the
     # "one admin must remain" check.
-    await uow.conn.execute(
-        "SELECT 1 FROM memberships WHERE workspace_id = $1 AND (role = 'admin' OR user_id = $2)"
-        " FOR UPDATE",
-        workspace_id,
-        user_id,
+    await (
+        Membership.select(Membership.id)
+        .where(
+            (Membership.workspace == workspace_id)
+            & ((Membership.role == "admin") | (Membership.user == user_id))
+        )
+        .lock_rows("UPDATE")
     )
     return await load_member(uow, workspace_id, user_id)
 
@@ -126,12 +145,8 @@ async def do_set_role(uow: UnitOfWork, workspace_id: int, user_id: int, role: st
         return before
     if before.role == "admin" and before.active and await _active_admins(uow, workspace_id) <= 1:
         raise Conflict("the workspace's last active admin cannot lose the admin role")
-    await uow.conn.execute(
-        "UPDATE memberships SET role = $3, updated_at = now()"
-        " WHERE workspace_id = $1 AND user_id = $2",
-        workspace_id,
-        user_id,
-        role,
+    await Membership.update({Membership.role: role, Membership.updated_at: db_now()}).where(
+        _of_member(workspace_id, user_id)
     )
     uow.audit(
         "member.role_changed",
@@ -152,23 +167,16 @@ async def do_deactivate_member(uow: UnitOfWork, workspace_id: int, user_id: int)
         return before
     if before.role == "admin" and await _active_admins(uow, workspace_id) <= 1:
         raise Conflict("the workspace's last active admin cannot be deactivated")
-    await uow.conn.execute(
-        "UPDATE memberships SET active = false, updated_at = now()"
-        " WHERE workspace_id = $1 AND user_id = $2",
-        workspace_id,
-        user_id,
+    await Membership.update({Membership.active: False, Membership.updated_at: db_now()}).where(
+        _of_member(workspace_id, user_id)
     )
-    await uow.conn.execute(
-        "UPDATE sessions SET ended_at = now()"
-        " WHERE workspace_id = $1 AND user_id = $2 AND ended_at IS NULL",
-        workspace_id,
-        user_id,
+    await Session.update({Session.ended_at: db_now()}).where(
+        (Session.workspace == workspace_id) & (Session.user == user_id) & Session.ended_at.is_null()
     )
-    await uow.conn.execute(
-        "UPDATE api_tokens SET revoked_at = now()"
-        " WHERE workspace_id = $1 AND user_id = $2 AND revoked_at IS NULL",
-        workspace_id,
-        user_id,
+    await ApiToken.update({ApiToken.revoked_at: db_now()}).where(
+        (ApiToken.workspace == workspace_id)
+        & (ApiToken.user == user_id)
+        & ApiToken.revoked_at.is_null()
     )
     uow.audit(
         "member.deactivated",
@@ -193,10 +201,8 @@ async def do_rename_member(
     before = await _lock_member(uow, workspace_id, user_id)
     if before.name == name:
         return before
-    elsewhere = await uow.conn.fetchval(
-        "SELECT count(*) FROM memberships WHERE user_id = $1 AND workspace_id <> $2",
-        user_id,
-        workspace_id,
+    elsewhere = await Membership.exists().where(
+        (Membership.user == user_id) & (Membership.workspace != workspace_id)
     )
     if elsewhere:
         raise Conflict(

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 from wazify.actions.uow import UnitOfWork
 from wazify.db.tables import Conversation, Membership, Note, NoteMention
+from wazify.db.transactions import advisory_xact_lock
 from wazify.lib.errors import Forbidden, Invalid, NotFound
 from wazify.lib.inputs import MAX_DB_ID, check_text
 from wazify.notes.queries import NOTE_COLUMNS, note_view, note_views, unread_mentions
@@ -28,11 +29,9 @@ MENTIONS_LOCK = 0x4D454E  # the advisory lock's first key: "mentions of member <
 
 async def _lock_mentions_of(uow: UnitOfWork, user_ids: Iterable[int]) -> None:
     # In id order, so two units locking several members never wait on each other in a
-    # cycle. Raw SQL: Piccolo has no advisory locks.
+    # cycle.
     for user_id in sorted(set(user_ids)):
-        await uow.conn.execute(
-            "SELECT pg_advisory_xact_lock($1, $2)", MENTIONS_LOCK, user_id % 2**31
-        )
+        await advisory_xact_lock(uow.conn, MENTIONS_LOCK, user_id % 2**31)
 
 
 async def _announce(

@@ -12,6 +12,9 @@ While an account needs reconnecting its pending replies are held, and say so: th
 status reason is HELD_REASON from the moment the account is marked (message.updated for
 each), for replies queued meanwhile, and for refusals recorded after the mark (a throttled
 retry must not show an outdated "rate limited"). A reconnect clears it and they drain.
+
+SQL in the unit's transaction: a claim is one UPDATE ... WHERE id IN (SELECT ... FOR UPDATE OF m
+SKIP LOCKED), a statement Piccolo's update cannot compose (docs/migrations.md).
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ ones `wazify metrics rebuild` (which marks every conversation stale) derives.
 from __future__ import annotations
 
 from collections import defaultdict
-
-import asyncpg
+from collections.abc import Mapping
+from typing import Any
 
 from wazify.actions.uow import UnitOfWork
 from wazify.reports.derive import HistoryMessage, StatusChange, derive_facts
@@ -40,7 +40,7 @@ SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[],
 
 
 async def record_status_change(
-    uow: UnitOfWork, row: asyncpg.Record, to_status: str, cause: str
+    uow: UnitOfWork, row: Mapping[str, Any], to_status: str, cause: str
 ) -> None:
     """History of a change a member or the snooze sweeper made (`row`: the locked
     conversation, as it was)."""

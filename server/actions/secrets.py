@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from piccolo.columns import Column
+
 from wazify.actions.uow import UnitOfWork
+from wazify.db.tables import IgAccount
 from wazify.lib.crypto import DecryptionError
 from wazify.lib.errors import Conflict
 
@@ -18,7 +21,14 @@ class SecretColumn(NamedTuple):
     column: str
     context_prefix: str  # ciphertexts are bound to f"{prefix}:{row id}"
 
+    @property
+    def piccolo(self) -> Column:
+        return _COLUMNS[(self.table, self.column)]
 
+
+_COLUMNS: dict[tuple[str, str], Column] = {
+    ("ig_accounts", "access_token_enc"): IgAccount.access_token_enc,
+}
 ACCESS_TOKEN = SecretColumn("ig_accounts", "access_token_enc", "ig_account")
 SECRET_COLUMNS = (ACCESS_TOKEN,)
 
@@ -32,9 +42,15 @@ async def do_rotate_secrets(uow: UnitOfWork) -> tuple[int, int]:
     cipher = uow.runtime.cipher
     rotated = total = 0
     for column in SECRET_COLUMNS:
-        rows = await uow.conn.fetch(
-            f"SELECT id, workspace_id, {column.column} AS secret FROM {column.table}"
-            f" WHERE {column.column} IS NOT NULL ORDER BY id FOR UPDATE"
+        secret = column.piccolo
+        table = secret._meta.table
+        rows = (
+            await table.select(
+                table.id, table.workspace.as_alias("workspace_id"), secret.as_alias("secret")
+            )
+            .where(secret.is_not_null())
+            .order_by(table.id)
+            .lock_rows("UPDATE")
         )
         for row in rows:
             total += 1
@@ -47,9 +63,7 @@ async def do_rotate_secrets(uow: UnitOfWork) -> tuple[int, int]:
                 raise Conflict(
                     f"{column.table} {row['id']}: {error}; nothing was re-encrypted"
                 ) from None
-            await uow.conn.execute(
-                f"UPDATE {column.table} SET {column.column} = $2 WHERE id = $1", row["id"], fresh
-            )
+            await table.update({secret: fresh}).where(table.id == row["id"])
             uow.audit(
                 "secret.rotated",
                 row["workspace_id"],

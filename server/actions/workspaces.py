@@ -8,7 +8,7 @@ import re
 import asyncpg
 
 from wazify.actions.uow import UnitOfWork
-from wazify.db.tables import Workspace
+from wazify.db.tables import Workspace, WorkspaceCounter
 from wazify.lib.errors import Conflict, Invalid, NotFound
 from wazify.realtime.events import WorkspaceUpdated
 from wazify.views import WorkspaceView
@@ -31,16 +31,13 @@ async def do_create_workspace(uow: UnitOfWork, slug: str, name: str = "") -> int
     check_slug(slug)
     try:
         async with uow.conn.transaction():  # a savepoint: a duplicate must not poison the unit
-            workspace_id: int = await uow.conn.fetchval(
-                "INSERT INTO workspaces (slug, name) VALUES ($1, $2) RETURNING id",
-                slug,
-                name or slug,
+            rows = await Workspace.insert(Workspace(slug=slug, name=name or slug)).returning(
+                Workspace.id
             )
     except asyncpg.UniqueViolationError:
         raise Conflict(f"a workspace with slug {slug!r} already exists", field="slug") from None
-    await uow.conn.execute(
-        "INSERT INTO workspace_counters (workspace_id, last_seq) VALUES ($1, 0)", workspace_id
-    )
+    workspace_id: int = rows[0]["id"]
+    await WorkspaceCounter.insert(WorkspaceCounter(workspace=workspace_id, last_seq=0))
     uow.audit("workspace.created", workspace_id, "workspace", workspace_id, after={"slug": slug})
     return workspace_id
 
@@ -60,12 +57,14 @@ async def do_update_workspace(
     message_retention_days: int | Unchanged | None = KEEP,
 ) -> WorkspaceView:
     """An admin's correction of the business's own data. No change, no event."""
-    before = await uow.conn.fetchrow(
-        "SELECT name, message_retention_days FROM workspaces WHERE id = $1 FOR UPDATE",
-        workspace_id,
+    rows = (
+        await Workspace.select(Workspace.name, Workspace.message_retention_days)
+        .where(Workspace.id == workspace_id)
+        .lock_rows("UPDATE")
     )
-    if before is None:
+    if not rows:
         raise NotFound(f"no workspace {workspace_id}")
+    before = rows[0]
     wanted: dict[str, object] = {}
     if name is not None:
         name = " ".join(name.split())

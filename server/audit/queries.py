@@ -1,12 +1,14 @@
-"""Read-only audit queries, always scoped to one workspace."""
+"""Read-only audit queries, always scoped to one workspace (Piccolo's query builder)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 import msgspec
+from piccolo.columns.combination import Combinable
+
+from wazify.db.tables import AuditEntry
 
 
 class AuditEntryView(msgspec.Struct, kw_only=True):
@@ -28,12 +30,20 @@ class AuditPage(msgspec.Struct, kw_only=True):
 
 
 _COLUMNS = (
-    "id, actor_id, actor_label, action, target_type, target_id, before::text AS before,"
-    " after::text AS after, client_addr, created_at"
+    AuditEntry.id,
+    AuditEntry.actor.as_alias("actor_id"),
+    AuditEntry.actor_label,
+    AuditEntry.action,
+    AuditEntry.target_type,
+    AuditEntry.target_id,
+    AuditEntry.before,  # jsonb arrives as its text: decoded below, as msgspec reads it
+    AuditEntry.after,
+    AuditEntry.client_addr,
+    AuditEntry.created_at,
 )
 
 
-def _view(row: asyncpg.Record) -> AuditEntryView:
+def _view(row: dict[str, Any]) -> AuditEntryView:
     values = dict(row)
     for key in ("before", "after"):
         if values[key] is not None:
@@ -42,7 +52,7 @@ def _view(row: asyncpg.Record) -> AuditEntryView:
 
 
 async def list_entries(
-    pool: asyncpg.Pool,
+    pool: Any,
     workspace_id: int,
     *,
     actor_id: int | None = None,
@@ -53,31 +63,33 @@ async def list_entries(
     limit: int,
 ) -> list[AuditEntryView]:
     """Newest first. `since` is inclusive, `until` exclusive (both in UTC: the route takes
-    them through check_moment); `before` is the cursor."""
-    rows = await pool.fetch(
-        f"SELECT {_COLUMNS} FROM audit_entries WHERE workspace_id = $1"
-        " AND ($2::bigint IS NULL OR actor_id = $2)"
-        " AND ($3::text IS NULL OR action = $3)"
-        " AND ($4::timestamptz IS NULL OR created_at >= $4)"
-        " AND ($5::timestamptz IS NULL OR created_at < $5)"
-        " AND ($6::timestamptz IS NULL OR (created_at, id) < ($6, $7))"
-        " ORDER BY created_at DESC, id DESC LIMIT $8",
-        workspace_id,
-        actor_id,
-        action,
-        since,
-        until,
-        before[0] if before else None,
-        before[1] if before else 0,
-        limit,
+    them through check_moment); `before` is the cursor. (`pool` is kept for the callers:
+    Piccolo reads through its engine's pool.)"""
+    where: Combinable = AuditEntry.workspace == workspace_id
+    if actor_id is not None:
+        where &= AuditEntry.actor == actor_id
+    if action is not None:
+        where &= AuditEntry.action == action
+    if since is not None:
+        where &= AuditEntry.created_at >= since
+    if until is not None:
+        where &= AuditEntry.created_at < until
+    if before is not None:
+        moment, entry_id = before
+        where &= (AuditEntry.created_at < moment) | (
+            (AuditEntry.created_at == moment) & (AuditEntry.id < entry_id)
+        )
+    rows = (
+        await AuditEntry.select(*_COLUMNS)
+        .where(where)
+        .order_by(AuditEntry.created_at, AuditEntry.id, ascending=False)
+        .limit(limit)
     )
     return [_view(row) for row in rows]
 
 
-async def get_entry(pool: asyncpg.Pool, workspace_id: int, entry_id: int) -> AuditEntryView | None:
-    row = await pool.fetchrow(
-        f"SELECT {_COLUMNS} FROM audit_entries WHERE workspace_id = $1 AND id = $2",
-        workspace_id,
-        entry_id,
+async def get_entry(pool: Any, workspace_id: int, entry_id: int) -> AuditEntryView | None:
+    rows = await AuditEntry.select(*_COLUMNS).where(
+        (AuditEntry.workspace == workspace_id) & (AuditEntry.id == entry_id)
     )
-    return _view(row) if row else None
+    return _view(rows[0]) if rows else None

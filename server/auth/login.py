@@ -26,6 +26,8 @@ from wazify.actions.uow import Actor, unit_of_work
 from wazify.auth import throttle
 from wazify.auth.principal import Principal
 from wazify.auth.sessions import NewSession
+from wazify.db.tables import Membership as MembershipRow
+from wazify.db.tables import User
 from wazify.lib.errors import Invalid, TooManyRequests, Unauthorized
 from wazify.lib.passwords import (
     HashingUnavailable,
@@ -64,12 +66,17 @@ def _shown(typed: str) -> str:
 
 
 async def _memberships(runtime: Runtime, user_id: int) -> list[Membership]:
-    rows = await runtime.engine.pool.fetch(
-        "SELECT m.workspace_id, w.slug, m.role, m.active FROM memberships m"
-        " JOIN workspaces w ON w.id = m.workspace_id WHERE m.user_id = $1 ORDER BY w.id",
-        user_id,
+    rows = (
+        await MembershipRow.select(
+            MembershipRow.workspace.as_alias("workspace_id"),
+            MembershipRow.workspace.slug.as_alias("slug"),
+            MembershipRow.role,
+            MembershipRow.active,
+        )
+        .where(MembershipRow.user == user_id)
+        .order_by(MembershipRow.workspace)
     )
-    return [Membership(**dict(row)) for row in rows]
+    return [Membership(**row) for row in rows]
 
 
 async def _fail(
@@ -157,8 +164,10 @@ async def log_in(
         await _fail(runtime, anonymous, email=typed, reason="throttled", count=False)
         raise
 
-    user = await runtime.engine.pool.fetchrow(
-        "SELECT id, email, name, password_hash FROM users WHERE email = $1", typed
+    user = (
+        await User.select(User.id, User.email, User.name, User.password_hash)
+        .where(User.email == typed)
+        .first()
     )
     if user is None or user["password_hash"] is None:
         await verify_against_dummy(password)

@@ -25,6 +25,7 @@ from wazify.auth.guards import (
 )
 from wazify.auth.login import check_password, log_in
 from wazify.auth.principal import Principal, client_addr, cookies, header
+from wazify.auth.queries import password_hash_of, user_and_workspace
 from wazify.auth.schemas import (
     ChangePasswordRequest,
     CreatedToken,
@@ -32,8 +33,6 @@ from wazify.auth.schemas import (
     LoginRequest,
     MeView,
     TokenPage,
-    UserView,
-    WorkspaceView,
 )
 from wazify.auth.sessions import clear_session_cookie, cookie_name, hash_secret, set_session_cookie
 from wazify.auth.tokens import TokenView, get_token, list_tokens
@@ -46,19 +45,12 @@ from wazify.lib.passwords import (
 )
 from wazify.runtime import Runtime
 
-_ME_SQL = """
-SELECT u.id, u.email, u.name, w.id AS workspace_id, w.slug, w.name AS workspace_name
-FROM users u JOIN workspaces w ON w.id = $2 WHERE u.id = $1
-"""
-
 
 async def me_view(runtime: Runtime, principal: Principal) -> MeView:
-    row = await runtime.engine.pool.fetchrow(_ME_SQL, principal.user_id, principal.workspace_id)
+    user, workspace = await user_and_workspace(principal.user_id, principal.workspace_id)
     return MeView(
-        user=UserView(id=row["id"], email=row["email"], name=row["name"]),
-        workspace=WorkspaceView(
-            id=row["workspace_id"], slug=row["slug"], name=row["workspace_name"]
-        ),
+        user=user,
+        workspace=workspace,
         role=principal.role,
         via=principal.via,
         csrf_token=principal.csrf_token,
@@ -119,9 +111,7 @@ async def change_password(
         check_password_strength(data.new_password)
     except WeakPassword as error:
         raise Invalid(str(error), field="new_password", code="weak_password") from None
-    current = await runtime.engine.pool.fetchval(
-        "SELECT password_hash FROM users WHERE id = $1", principal.user_id
-    )
+    current = await password_hash_of(principal.user_id)
     # Guessing the current password through this route spends the same budget as sign-in.
     right = await check_password(
         runtime,

@@ -5,8 +5,10 @@ elsewhere, deactivation, `expires_at` (absolute lifetime, set at creation), or i
 (no request for `session_idle_minutes`, measured from `last_seen_at`). `last_seen_at` is
 written at most once a minute, so a busy agent's requests do not each cost a write.
 
-These helpers take a connection: the write path (actions/auth.py) calls the mutating ones
-inside its transaction; resolution reads through the pool.
+Creating and ending sessions use Piccolo's query builder: the write path (actions/auth.py)
+calls them inside its unit of work, whose transaction they join (their `conn` argument is
+kept for the callers). Resolution, on every request, stays one SQL round trip through the
+pool (docs/migrations.md, "Where SQL stays").
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from wazify.auth.principal import Principal
+from wazify.db.expressions import db_now, db_now_plus
+from wazify.db.tables import Session
 
 if TYPE_CHECKING:
     import asyncpg
@@ -63,39 +67,44 @@ async def create_session(
     session_id = secrets.token_urlsafe(32)
     csrf_token = secrets.token_urlsafe(32)
     id_hash = hash_secret(session_id)
-    expires_at = await conn.fetchval(
-        "INSERT INTO sessions (id_hash, user_id, workspace_id, csrf_token, client_addr,"
-        " user_agent, expires_at) VALUES ($1, $2, $3, $4, $5, $6, now() + $7::interval)"
-        " RETURNING expires_at",
-        id_hash,
-        user_id,
-        workspace_id,
-        csrf_token,
-        client_addr,
-        (user_agent or "")[:300],
-        lifetime,
+    session = Session(
+        id_hash=id_hash,
+        user=user_id,
+        workspace=workspace_id,
+        csrf_token=csrf_token,
+        client_addr=client_addr,
+        user_agent=(user_agent or "")[:300],
+        created_at=db_now(),
+        last_seen_at=db_now(),
+        expires_at=db_now_plus(lifetime),
     )
+    rows = await Session.insert(session).returning(Session.expires_at)
+    expires_at = rows[0]["expires_at"]
     return NewSession(session_id, id_hash, csrf_token, expires_at)
 
 
 async def end_session(conn: asyncpg.Connection, id_hash: str) -> bool:
-    status = await conn.execute(
-        "UPDATE sessions SET ended_at = now() WHERE id_hash = $1 AND ended_at IS NULL", id_hash
+    ended = (
+        await Session.update({Session.ended_at: db_now()})
+        .where((Session.id_hash == id_hash) & Session.ended_at.is_null())
+        .returning(Session.id_hash)
     )
-    return status != "UPDATE 0"
+    return bool(ended)
 
 
 async def end_other_sessions(conn: asyncpg.Connection, user_id: int, keep_hash: str | None) -> int:
     """End every open session of the user (in every workspace) except `keep_hash`."""
-    status = await conn.execute(
-        "UPDATE sessions SET ended_at = now()"
-        " WHERE user_id = $1 AND ended_at IS NULL AND id_hash IS DISTINCT FROM $2",
-        user_id,
-        keep_hash,
+    where = (Session.user == user_id) & Session.ended_at.is_null()
+    if keep_hash is not None:
+        where &= Session.id_hash != keep_hash
+    ended = (
+        await Session.update({Session.ended_at: db_now()}).where(where).returning(Session.id_hash)
     )
-    return int(status.split()[-1])
+    return len(ended)
 
 
+# Resolving the cookie is SQL, on every request: one round trip joining the session, the
+# membership (a two-column match Piccolo's joins cannot make) and the user.
 _LOAD_SQL = """
 SELECT s.user_id, s.workspace_id, s.csrf_token, s.ended_at, s.expires_at, s.last_seen_at,
        m.role, m.active, u.email, u.name, now() AS now

@@ -33,6 +33,9 @@ address per window, and parallel requests each wait the same capped delay; the b
 password pool (lib/passwords.py) caps the work all of them together can cause. Check then
 record is not atomic: a burst of parallel attempts can overshoot a limit by the number in
 flight, which Argon2's cost and that pool keep small.
+
+SQL: forgiving failures deletes by ctid under a LIMIT, which Piccolo's delete cannot express
+(login_attempts has no key) (docs/migrations.md).
 """
 
 from __future__ import annotations

@@ -4,18 +4,27 @@ The secret is shown once, at creation; the database keeps its SHA-256 and a shor
 (so a person can tell their tokens apart in a list). A token acts as its creator, in the
 workspace it was created in, with the creator's *current* role; it stops working when
 revoked or when the creator's membership is deactivated.
+
+Creating, listing and revoking use Piccolo's query builder (the `conn` arguments are kept
+for the callers: inside a unit of work Piccolo joins its transaction). Resolving a token,
+on every request it authenticates, stays one SQL round trip (docs/migrations.md).
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 import msgspec
+from piccolo.columns.combination import Combinable
 
 from wazify.auth.principal import Principal
 from wazify.auth.sessions import TOUCH_INTERVAL, hash_secret
+from wazify.db.expressions import coalesce_now, db_now
+from wazify.db.tables import ApiToken
 
 TOKEN_PREFIX = "wz_"  # noqa: S105 (a marker, not a secret)
 # "wz_" + 8 characters: enough to tell tokens apart, far too little to guess the rest.
@@ -34,10 +43,18 @@ class TokenView(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     revoked_at: datetime | None = None
 
 
-TOKEN_COLUMNS = "id, name, prefix, user_id, created_at, last_used_at, revoked_at"  # noqa: S105
+TOKEN_COLUMNS = (
+    ApiToken.id,
+    ApiToken.name,
+    ApiToken.prefix,
+    ApiToken.user.as_alias("user_id"),
+    ApiToken.created_at,
+    ApiToken.last_used_at,
+    ApiToken.revoked_at,
+)
 
 
-def token_view(row: asyncpg.Record) -> TokenView:
+def token_view(row: Mapping[str, Any]) -> TokenView:
     return TokenView(**{key: row[key] for key in TokenView.__struct_fields__})
 
 
@@ -51,39 +68,36 @@ async def insert_token(
     conn: asyncpg.Connection, workspace_id: int, user_id: int, name: str
 ) -> tuple[TokenView, str]:
     secret, token_hash, prefix = new_token()
-    row = await conn.fetchrow(
-        "INSERT INTO api_tokens (workspace_id, user_id, name, token_hash, prefix)"
-        f" VALUES ($1, $2, $3, $4, $5) RETURNING {TOKEN_COLUMNS}",
-        workspace_id,
-        user_id,
-        name,
-        token_hash,
-        prefix,
+    token = ApiToken(
+        workspace=workspace_id,
+        user=user_id,
+        name=name,
+        token_hash=token_hash,
+        prefix=prefix,
+        created_at=db_now(),
     )
-    return token_view(row), secret
+    rows = await ApiToken.insert(token).returning(*TOKEN_COLUMNS)
+    return token_view(rows[0]), secret
 
 
 async def get_token(
     conn: asyncpg.Connection | asyncpg.Pool, workspace_id: int, token_id: int, *, lock: bool = False
 ) -> TokenView | None:
     """A token of this workspace only: another workspace's id reads as absent."""
-    row = await conn.fetchrow(
-        f"SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE workspace_id = $1 AND id = $2"
-        + (" FOR UPDATE" if lock else ""),
-        workspace_id,
-        token_id,
+    query = ApiToken.select(*TOKEN_COLUMNS).where(
+        (ApiToken.workspace == workspace_id) & (ApiToken.id == token_id)
     )
-    return token_view(row) if row else None
+    rows = await (query.lock_rows("UPDATE") if lock else query)
+    return token_view(rows[0]) if rows else None
 
 
 async def revoke_token(conn: asyncpg.Connection, workspace_id: int, token_id: int) -> TokenView:
-    row = await conn.fetchrow(
-        "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now())"
-        f" WHERE workspace_id = $1 AND id = $2 RETURNING {TOKEN_COLUMNS}",
-        workspace_id,
-        token_id,
+    rows = (
+        await ApiToken.update({ApiToken.revoked_at: coalesce_now(ApiToken.revoked_at)})
+        .where((ApiToken.workspace == workspace_id) & (ApiToken.id == token_id))
+        .returning(*TOKEN_COLUMNS)
     )
-    return token_view(row)
+    return token_view(rows[0])
 
 
 async def list_tokens(
@@ -94,20 +108,25 @@ async def list_tokens(
     limit: int,
 ) -> list[TokenView]:
     """Newest first; `user_id` None lists the whole workspace's tokens."""
-    rows = await pool.fetch(
-        f"SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE workspace_id = $1"
-        " AND ($2::bigint IS NULL OR user_id = $2)"
-        " AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4))"
-        " ORDER BY created_at DESC, id DESC LIMIT $5",
-        workspace_id,
-        user_id,
-        before[0] if before else None,
-        before[1] if before else 0,
-        limit,
+    where: Combinable = ApiToken.workspace == workspace_id
+    if user_id is not None:
+        where &= ApiToken.user == user_id
+    if before is not None:
+        moment, token_id = before
+        where &= (ApiToken.created_at < moment) | (
+            (ApiToken.created_at == moment) & (ApiToken.id < token_id)
+        )
+    rows = (
+        await ApiToken.select(*TOKEN_COLUMNS)
+        .where(where)
+        .order_by(ApiToken.created_at, ApiToken.id, ascending=False)
+        .limit(limit)
     )
     return [token_view(row) for row in rows]
 
 
+# Resolving a bearer token is SQL, on every request it authenticates: one round trip
+# joining the token, the membership (a two-column match) and the user.
 _LOAD_SQL = """
 SELECT t.id, t.user_id, t.workspace_id, t.last_used_at, m.role, u.email, u.name, now() AS now
 FROM api_tokens t

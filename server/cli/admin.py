@@ -7,6 +7,8 @@ import getpass
 import secrets
 import sys
 
+from piccolo.query.functions.aggregate import Count
+
 from wazify.actions.auth import do_reset_password
 from wazify.actions.members import (
     check_role,
@@ -18,6 +20,7 @@ from wazify.actions.members import (
 from wazify.actions.uow import unit_of_work
 from wazify.actions.workspaces import do_create_workspace
 from wazify.cli.common import CLI_ACTOR, CliError, run_with_runtime
+from wazify.db.tables import Membership, User, Workspace
 from wazify.lib.errors import NotFound
 from wazify.lib.passwords import WeakPassword, check_password_strength, hash_password_async
 from wazify.runtime import Runtime
@@ -80,24 +83,24 @@ def _member_args(parser: argparse.ArgumentParser) -> None:
 
 
 async def workspace_id_for(runtime: Runtime, slug: str) -> int:
-    workspace_id = await runtime.engine.pool.fetchval(
-        "SELECT id FROM workspaces WHERE slug = $1", slug
-    )
-    if workspace_id is None:
+    row = await Workspace.select(Workspace.id).where(Workspace.slug == slug).first()
+    if row is None:
         raise NotFound(f"no workspace with slug {slug!r} (see `wazify workspace list`)")
-    return workspace_id
+    return row["id"]
 
 
 async def user_id_for(runtime: Runtime, workspace_id: int, email: str) -> int:
-    user_id = await runtime.engine.pool.fetchval(
-        "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id"
-        " WHERE u.email = $1 AND m.workspace_id = $2",
-        normalize_email(email),
-        workspace_id,
+    row = (
+        await Membership.select(Membership.user.as_alias("user_id"))
+        .where(
+            (Membership.user.email == normalize_email(email))
+            & (Membership.workspace == workspace_id)
+        )
+        .first()
     )
-    if user_id is None:
+    if row is None:
         raise NotFound(f"{email} is not a member of this workspace")
-    return user_id
+    return row["user_id"]
 
 
 def workspace_create(args: argparse.Namespace) -> None:
@@ -111,13 +114,20 @@ def workspace_create(args: argparse.Namespace) -> None:
 
 def workspace_list(args: argparse.Namespace) -> None:
     async def work(runtime: Runtime) -> None:
-        rows = await runtime.engine.pool.fetch(
-            "SELECT w.slug, w.name, count(m.id) FILTER (WHERE m.active) AS members"
-            " FROM workspaces w LEFT JOIN memberships m ON m.workspace_id = w.id"
-            " GROUP BY w.id ORDER BY w.slug"
+        active = (
+            await Membership.select(
+                Membership.workspace.as_alias("workspace_id"), Count(alias="members")
+            )
+            .where(Membership.active.eq(True))
+            .group_by(Membership.workspace)
+        )
+        members = {row["workspace_id"]: row["members"] for row in active}
+        rows = await Workspace.select(Workspace.id, Workspace.slug, Workspace.name).order_by(
+            Workspace.slug
         )
         for row in rows:
-            print(f"{row['slug']}\t{row['name']}\t{row['members']} active members")
+            count = members.get(row["id"], 0)
+            print(f"{row['slug']}\t{row['name']}\t{count} active members")
 
     run_with_runtime(work)
 
@@ -151,7 +161,7 @@ def user_create(args: argparse.Namespace) -> None:
 
     async def work(runtime: Runtime) -> None:
         workspace_id = await workspace_id_for(runtime, args.workspace)
-        existing = await runtime.engine.pool.fetchval("SELECT 1 FROM users WHERE email = $1", email)
+        existing = await User.exists().where(User.email == email)
         password_hash = None if existing else await hash_password_async(password)
         async with unit_of_work(runtime, CLI_ACTOR) as uow:
             member = await do_create_member(
@@ -199,10 +209,15 @@ def user_reset_password(args: argparse.Namespace) -> None:
 def user_list(args: argparse.Namespace) -> None:
     async def work(runtime: Runtime) -> None:
         workspace_id = await workspace_id_for(runtime, args.workspace)
-        rows = await runtime.engine.pool.fetch(
-            "SELECT u.email, u.name, m.role, m.active FROM memberships m"
-            " JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1 ORDER BY u.email",
-            workspace_id,
+        rows = (
+            await Membership.select(
+                Membership.user.email.as_alias("email"),
+                Membership.user.name.as_alias("name"),
+                Membership.role,
+                Membership.active,
+            )
+            .where(Membership.workspace == workspace_id)
+            .order_by(Membership.user.email)
         )
         for row in rows:
             state = "active" if row["active"] else "deactivated"

@@ -12,17 +12,29 @@ import argparse
 from wazify.actions.uow import Actor
 from wazify.cli.admin import workspace_id_for
 from wazify.cli.common import run_with_runtime
+from wazify.db.tables import DeletionJob
 from wazify.privacy.service import erase_contact
 from wazify.runtime import Runtime
 from wazify.workers.deletions import DeletionWorker
 
 ERASE_ACTOR = Actor.system("cli: contact erase")
 
-JOBS_SQL = """
-SELECT id, kind, state, workspace_id, workspace_slug, account_id, account_username,
-       requested_at, due_at, finished_at, attempts, last_error, progress::text AS progress
-FROM deletion_jobs ORDER BY id DESC LIMIT $1
-"""
+# The progress is jsonb, printed as Postgres writes it (Piccolo selects it as text).
+JOB_COLUMNS = (
+    DeletionJob.id,
+    DeletionJob.kind,
+    DeletionJob.state,
+    DeletionJob.workspace_id,
+    DeletionJob.workspace_slug,
+    DeletionJob.account_id,
+    DeletionJob.account_username,
+    DeletionJob.requested_at,
+    DeletionJob.due_at,
+    DeletionJob.finished_at,
+    DeletionJob.attempts,
+    DeletionJob.last_error,
+    DeletionJob.progress,
+)
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
@@ -63,7 +75,11 @@ def contact_erase(args: argparse.Namespace) -> None:
 
 def deletions_list(args: argparse.Namespace) -> None:
     async def work(runtime: Runtime) -> None:
-        rows = await runtime.engine.pool.fetch(JOBS_SQL, args.limit)
+        rows = (
+            await DeletionJob.select(*JOB_COLUMNS)
+            .order_by(DeletionJob.id, ascending=False)
+            .limit(args.limit)
+        )
         print("id\tkind\tstate\ttarget\trequested\tdue\tfinished\tattempts\tprogress\terror")
         for row in rows:
             target = f"workspace {row['workspace_slug'] or row['workspace_id']}"

@@ -10,6 +10,7 @@ from datetime import timedelta
 from wazify.actions.imports import do_queue_import
 from wazify.actions.uow import unit_of_work
 from wazify.cli.common import CLI_ACTOR, CliError
+from wazify.db.tables import IgAccount
 from wazify.history.queries import import_job_views
 from wazify.meta.graph_client import GraphClient, silence_http_client_logs
 from wazify.runtime import Runtime
@@ -22,12 +23,13 @@ POLL_SECONDS = 0.5
 async def queue_resyncs(
     runtime: Runtime, workspace_id: int | None, account_id: int | None, days: int | None
 ) -> list[tuple[ImportJobView, str]]:
-    rows = await runtime.engine.pool.fetch(
-        "SELECT id, username FROM ig_accounts WHERE status = 'connected'"
-        " AND ($1::bigint IS NULL OR workspace_id = $1) AND ($2::bigint IS NULL OR id = $2)"
-        " ORDER BY id",
-        workspace_id,
-        account_id,
+    where = IgAccount.status == "connected"
+    if workspace_id is not None:
+        where &= IgAccount.workspace == workspace_id
+    if account_id is not None:
+        where &= IgAccount.id == account_id
+    rows = (
+        await IgAccount.select(IgAccount.id, IgAccount.username).where(where).order_by(IgAccount.id)
     )
     if not rows:
         raise CliError("no connected Instagram account matches (see the Accounts screen)")

@@ -8,6 +8,7 @@ import argparse
 from wazify.actions.receipts import do_replay_receipt
 from wazify.actions.uow import unit_of_work
 from wazify.cli.common import CLI_ACTOR, run_with_runtime
+from wazify.db.tables import WebhookReceipt
 from wazify.runtime import Runtime
 
 
@@ -27,11 +28,16 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 def webhooks_list(args: argparse.Namespace) -> None:
     async def work(runtime: Runtime) -> None:
-        rows = await runtime.engine.pool.fetch(
-            "SELECT id, received_at, ig_ids, reason FROM webhook_receipts WHERE state = $1"
-            " ORDER BY id DESC LIMIT $2",
-            args.state,
-            args.limit,
+        rows = (
+            await WebhookReceipt.select(
+                WebhookReceipt.id,
+                WebhookReceipt.received_at,
+                WebhookReceipt.ig_ids,
+                WebhookReceipt.reason,
+            )
+            .where(WebhookReceipt.state == args.state)
+            .order_by(WebhookReceipt.id, ascending=False)
+            .limit(args.limit)
         )
         for row in rows:
             accounts = ",".join(row["ig_ids"]) or "-"

@@ -1,4 +1,8 @@
-"""Read-only queries returning public views, shared by the API, the events and the bootstrap."""
+"""Read-only queries returning public views, shared by the API, the events and the bootstrap.
+
+SQL: Postgres encodes the views to JSON (json_agg) in one round trip, which the API and the
+events pass through undecoded; Piccolo rows would cost a decode and an encode (docs/migrations.md).
+"""
 
 from __future__ import annotations
 

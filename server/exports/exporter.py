@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 import asyncpg
 
 from wazify import __version__
+from wazify.db.transactions import snapshot
 from wazify.exports.archive import ArchiveWriter
 from wazify.exports.entities import CONTACT_ENTITIES, FORMAT_VERSION, WORKSPACE_ENTITIES, Entity
 from wazify.lib.errors import NotFound
@@ -100,10 +101,7 @@ async def write_export(
     thread = _Thread()
     writer = await thread.run(ArchiveWriter, path)
     try:
-        async with (
-            pool.acquire() as connection,
-            connection.transaction(isolation="repeatable_read", readonly=True),
-        ):
+        async with snapshot(pool) as connection:
             # Timestamps as ISO 8601 with an offset, the same whatever the server's zone.
             await connection.execute("SET LOCAL TimeZone = 'UTC'")
             header = await _header(connection, scope)

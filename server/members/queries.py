@@ -1,45 +1,56 @@
-"""Read-only member queries, always scoped to one workspace."""
+"""Read-only member queries, always scoped to one workspace (Piccolo's query builder; the
+`pool` arguments are kept for the callers, Piccolo reads through its engine's pool)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-import asyncpg
+from piccolo.columns.combination import Combinable
 
 from wazify.auth.schemas import WorkspaceView
+from wazify.db.expressions import db_now
+from wazify.db.tables import Invitation, Membership, User, Workspace
 from wazify.views import MemberView
 
-_COLUMNS = "u.id AS user_id, u.name, u.email, m.role, m.active, m.created_at, m.id AS membership_id"
+_COLUMNS = (
+    Membership.user.as_alias("user_id"),
+    Membership.user.name.as_alias("name"),
+    Membership.user.email.as_alias("email"),
+    Membership.role,
+    Membership.active,
+    Membership.created_at,
+    Membership.id.as_alias("membership_id"),
+)
 
 
 async def list_members(
-    pool: asyncpg.Pool, workspace_id: int, before: tuple[datetime, int] | None, limit: int
+    pool: Any, workspace_id: int, before: tuple[datetime, int] | None, limit: int
 ) -> list[tuple[MemberView, tuple[datetime, int]]]:
     """Newest membership first; each member comes with its cursor key."""
-    rows = await pool.fetch(
-        f"SELECT {_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id"
-        " WHERE m.workspace_id = $1"
-        " AND ($2::timestamptz IS NULL OR (m.created_at, m.id) < ($2, $3))"
-        " ORDER BY m.created_at DESC, m.id DESC LIMIT $4",
-        workspace_id,
-        before[0] if before else None,
-        before[1] if before else 0,
-        limit,
+    where: Combinable = Membership.workspace == workspace_id
+    if before is not None:
+        moment, membership_id = before
+        where &= (Membership.created_at < moment) | (
+            (Membership.created_at == moment) & (Membership.id < membership_id)
+        )
+    rows = (
+        await Membership.select(*_COLUMNS)
+        .where(where)
+        .order_by(Membership.created_at, Membership.id, ascending=False)
+        .limit(limit)
     )
     return [(_view(row), (row["created_at"], row["membership_id"])) for row in rows]
 
 
-async def get_member(pool: asyncpg.Pool, workspace_id: int, user_id: int) -> MemberView | None:
-    row = await pool.fetchrow(
-        f"SELECT {_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id"
-        " WHERE m.workspace_id = $1 AND m.user_id = $2",
-        workspace_id,
-        user_id,
+async def get_member(pool: Any, workspace_id: int, user_id: int) -> MemberView | None:
+    rows = await Membership.select(*_COLUMNS).where(
+        (Membership.workspace == workspace_id) & (Membership.user == user_id)
     )
-    return _view(row) if row else None
+    return _view(rows[0]) if rows else None
 
 
-def _view(row: asyncpg.Record) -> MemberView:
+def _view(row: dict[str, Any]) -> MemberView:
     return MemberView(
         user_id=row["user_id"],
         name=row["name"],
@@ -49,20 +60,45 @@ def _view(row: asyncpg.Record) -> MemberView:
     )
 
 
-async def pending_invitation(pool: asyncpg.Pool, token_hash: str) -> asyncpg.Record | None:
+async def pending_invitation(pool: Any, token_hash: str) -> dict[str, Any] | None:
     """A usable invitation (not accepted, not expired) and the account its email already
     has, if any: `user_id`, `password_hash`, and `claimed` (someone holds it: it has a
     password or a workspace; false when there is no account)."""
-    return await pool.fetchrow(
-        "SELECT i.id, i.workspace_id, i.email, u.id AS user_id, u.password_hash,"
-        " u.password_hash IS NOT NULL"
-        " OR EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id) AS claimed"
-        " FROM invitations i LEFT JOIN users u ON u.email = i.email"
-        " WHERE i.token_hash = $1 AND i.accepted_at IS NULL AND i.expires_at > now()",
-        token_hash,
+    invitation = (
+        await Invitation.select(
+            Invitation.id, Invitation.workspace.as_alias("workspace_id"), Invitation.email
+        )
+        .where(
+            (Invitation.token_hash == token_hash)
+            & Invitation.accepted_at.is_null()
+            & (Invitation.expires_at > db_now())
+        )
+        .first()
     )
+    if invitation is None:
+        return None
+    user = (
+        await User.select(User.id, User.password_hash)
+        .where(User.email == invitation["email"])
+        .first()
+    )
+    if user is None:
+        return {**invitation, "user_id": None, "password_hash": None, "claimed": False}
+    claimed = user["password_hash"] is not None or await Membership.exists().where(
+        Membership.user == user["id"]
+    )
+    return {
+        **invitation,
+        "user_id": user["id"],
+        "password_hash": user["password_hash"],
+        "claimed": claimed,
+    }
 
 
-async def workspace_view(pool: asyncpg.Pool, workspace_id: int) -> WorkspaceView:
-    row = await pool.fetchrow("SELECT id, slug, name FROM workspaces WHERE id = $1", workspace_id)
-    return WorkspaceView(id=row["id"], slug=row["slug"], name=row["name"])
+async def workspace_view(pool: Any, workspace_id: int) -> WorkspaceView:
+    row = (
+        await Workspace.select(Workspace.id, Workspace.slug, Workspace.name)
+        .where(Workspace.id == workspace_id)
+        .first()
+    )
+    return WorkspaceView(**row)

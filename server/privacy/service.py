@@ -25,6 +25,7 @@ from wazify.actions.deletions import (
 )
 from wazify.actions.erasure import ContactErasure, do_erase_contact
 from wazify.actions.uow import Actor, unit_of_work
+from wazify.db.tables import DataDeletionRequest, DeletionJob
 from wazify.runtime import Runtime
 
 DELETION_ACTOR = Actor.system("meta-data-deletion")
@@ -99,14 +100,22 @@ class DeletionStatus:
         return self.done == self.accounts
 
 
-STATUS_SQL = """
-SELECT r.code, r.received_at, count(j.id) AS accounts,
-       count(j.id) FILTER (WHERE j.state = 'done') AS done, max(j.finished_at) AS finished_at
-FROM data_deletion_requests r LEFT JOIN deletion_jobs j ON j.request_code = r.code
-WHERE r.code = $1 GROUP BY r.code, r.received_at
-"""
-
-
 async def deletion_status(runtime: Runtime, code: str) -> DeletionStatus | None:
-    row = await runtime.engine.pool.fetchrow(STATUS_SQL, code)
-    return None if row is None else DeletionStatus(**dict(row))
+    request = (
+        await DataDeletionRequest.select(DataDeletionRequest.received_at)
+        .where(DataDeletionRequest.code == code)
+        .first()
+    )
+    if request is None:
+        return None
+    jobs = await DeletionJob.select(DeletionJob.state, DeletionJob.finished_at).where(
+        DeletionJob.request_code == code
+    )
+    finished = [job["finished_at"] for job in jobs if job["finished_at"] is not None]
+    return DeletionStatus(
+        code=code,
+        received_at=request["received_at"],
+        accounts=len(jobs),
+        done=sum(1 for job in jobs if job["state"] == "done"),
+        finished_at=max(finished, default=None),
+    )

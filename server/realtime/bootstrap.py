@@ -3,6 +3,9 @@
 Read in one REPEATABLE READ transaction, so the rows and the seq agree: the client applies
 events after that seq (connecting to /api/v1/ws?since=seq) and converges. Older or resolved
 conversations come through the paginated conversations API.
+
+SQL for the conversations, team and accounts: Postgres builds their JSON in one round trip each
+(json_agg), which Piccolo's rows would have to be re-encoded into (docs/migrations.md).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from wazify.auth.guards import require_member
 from wazify.auth.principal import Principal
 from wazify.canned.queries import list_canned
 from wazify.conversations.views_sql import ACCOUNT_JSON, CONVERSATION_FROM, conversation_json
-from wazify.db.engine import piccolo_joins
+from wazify.db.transactions import snapshot
 from wazify.history.queries import latest_import_jobs
 from wazify.labels.queries import list_labels
 from wazify.notes.queries import unread_mentions
@@ -81,11 +84,8 @@ async def bootstrap(
     principal: NamedDependency[Principal], realtime: NamedDependency[Realtime]
 ) -> Bootstrap:
     workspace_id = principal.workspace_id
-    pool = realtime.runtime.engine.pool
-    async with (
-        pool.acquire() as connection,
-        connection.transaction(isolation="repeatable_read", readonly=True),
-    ):
+    engine = realtime.runtime.engine
+    async with snapshot(engine.pool, engine) as connection:
         # One snapshot: the Piccolo queries below read on this connection too.
         seq = await connection.fetchval(
             "SELECT last_seq FROM workspace_counters WHERE workspace_id = $1", workspace_id
@@ -95,11 +95,10 @@ async def bootstrap(
         )
         team_rows = await connection.fetch(TEAM_SQL, workspace_id)
         accounts = _accounts.decode(await connection.fetchval(ACCOUNTS_SQL, workspace_id))
-        with piccolo_joins(realtime.runtime.engine, connection):  # the same snapshot
-            import_jobs = await latest_import_jobs(workspace_id) if principal.is_staff else []
-            labels = await list_labels(workspace_id)
-            canned = await list_canned(workspace_id, principal.user_id)
-            mentions_unread = await unread_mentions(workspace_id, principal.user_id)
+        import_jobs = await latest_import_jobs(workspace_id) if principal.is_staff else []
+        labels = await list_labels(workspace_id)
+        canned = await list_canned(workspace_id, principal.user_id)
+        mentions_unread = await unread_mentions(workspace_id, principal.user_id)
         workspace = await workspace_view(connection, workspace_id)
     assert workspace is not None  # the session resolved, so its workspace exists
     presence = realtime.presence.snapshot(workspace_id)

@@ -1,4 +1,8 @@
-"""Reading the event log: heads, missing events, and a member's replay from a cursor."""
+"""Reading the event log: heads, missing events, and a member's replay from a cursor.
+
+SQL through the engine's pool: the log is read as stored (JSON text) in one statement per page;
+the query builder adds ~180 us to each query, x2 on a one-row read (docs/migrations.md).
+"""
 
 from __future__ import annotations
 

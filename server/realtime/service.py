@@ -5,6 +5,9 @@ heads (healing lost publishes), each socket gets a heartbeat with its watermark 
 process refreshes its presence reports; every `validate_seconds` the sockets' sessions,
 tokens and memberships are checked in one round of queries, so a deactivated member or an
 ended session is disconnected within seconds.
+
+Validation is SQL through the engine's pool: one statement per kind for every open socket, the
+ids as one array parameter (Piccolo's is_in sends one parameter per id) (docs/migrations.md).
 """
 
 from __future__ import annotations

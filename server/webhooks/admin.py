@@ -28,6 +28,7 @@ from wazify.auth.principal import Principal
 from wazify.lib.inputs import DbId
 from wazify.meta.payloads import select_entries
 from wazify.runtime import Runtime
+from wazify.webhooks.queries import receipts_naming
 from wazify.webhooks.service import WebhookPipeline
 
 State = Literal["pending", "processed", "quarantined", "ignored"]
@@ -49,15 +50,6 @@ class ReceiptView(msgspec.Struct, kw_only=True):
 class ReceiptPage(msgspec.Struct, kw_only=True):
     items: list[ReceiptView]
     next_cursor: str | None
-
-
-LIST_SQL = """
-SELECT id, state, reason, ig_ids, attempts, received_at, processed_at, body
-FROM webhook_receipts r
-WHERE r.ig_ids && $1::text[] AND ($2::text IS NULL OR r.state = $2)
-  AND ($3::timestamptz IS NULL OR (r.received_at, r.id) < ($3, $4))
-ORDER BY r.received_at DESC, r.id DESC LIMIT $5
-"""
 
 
 def _view(row: Mapping[str, Any], own: set[str]) -> ReceiptView:
@@ -89,14 +81,7 @@ async def list_receipts(
     check_limit(limit)
     before = decode_cursor(cursor)
     own = await workspace_ig_ids(runtime.engine.pool, principal.workspace_id)
-    rows = await runtime.engine.pool.fetch(
-        LIST_SQL,
-        sorted(own),
-        receipt_state,
-        before[0] if before else None,
-        before[1] if before else None,
-        limit + 1,
-    )
+    rows = await receipts_naming(sorted(own), receipt_state, before, limit + 1)
     items, next_cursor = page(
         [_view(row, own) for row in rows], limit, lambda receipt: (receipt.received_at, receipt.id)
     )

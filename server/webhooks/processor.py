@@ -13,6 +13,9 @@ fault (down, restarting, out of resources, a deadlock: lib/db_faults.py) leaves 
 or the receipt pending for the next round, never quarantined. Every log line of a batch's
 processing names its receipts and the requests that delivered them (`receipt_ids`,
 `request_ids`: wazify.lib.logs).
+
+SQL in the unit's transaction: the claim is one SELECT ... FOR UPDATE SKIP LOCKED of a batch,
+then set-based updates of its receipts (docs/migrations.md).
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ few flusher tasks insert whatever is queued in one statement. Under load the bat
 on their own, so the commit rate (fsync-bound) stops being the request rate's ceiling.
 An identical redelivery (same bytes, same SHA-256) is acknowledged without a second row.
 Each row keeps the id of the request that delivered it, which the processing's log lines name.
+
+SQL on the engine's pool: a flush is one multi-row INSERT; Piccolo's bulk insert takes 3x as long
+for 100 rows (bench/query_builder.py: 10.3 ms against 3.4 ms; docs/migrations.md).
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from wazify.accounts import service
 from wazify.accounts.queries import stored_account
 from wazify.actions.imports import do_queue_import
 from wazify.actions.uow import Actor, unit_of_work
+from wazify.db.tables import IgAccount
 from wazify.lib.crypto import DecryptionError
 from wazify.lib.errors import AppError
 from wazify.runtime import Runtime
@@ -101,8 +102,10 @@ class Reconciler(BackgroundLoop):
         return await self._queue([row["id"] for row in rows], "webhook_silence")
 
     async def _check_subscription(self, account_id: int) -> None:
-        account = await self.runtime.engine.pool.fetchrow(
-            "SELECT workspace_id FROM ig_accounts WHERE id = $1", account_id
+        account = (
+            await IgAccount.select(IgAccount.workspace.as_alias("workspace_id"))
+            .where(IgAccount.id == account_id)
+            .first()
         )
         stored = await stored_account(self.runtime.engine.pool, account["workspace_id"], account_id)
         if stored is None:

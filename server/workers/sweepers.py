@@ -14,15 +14,16 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from piccolo.query.functions.aggregate import Min
+
 from wazify.actions.conversations import do_wake_snoozed
 from wazify.actions.uow import Actor, unit_of_work
+from wazify.db.tables import Conversation
 from wazify.runtime import Runtime
 from wazify.workers.background import BackgroundLoop
 
 log = logging.getLogger("wazify.sweepers")
 ACTOR = Actor.system("snooze-sweeper")
-
-NEXT_DUE = "SELECT min(snoozed_until) FROM conversations WHERE status = 'pending'"
 
 
 @dataclass
@@ -46,7 +47,12 @@ class SnoozeSweeper(BackgroundLoop):
             await asyncio.sleep(delay)
 
     async def _until_next_due(self) -> float:
-        due: datetime | None = await self.runtime.engine.pool.fetchval(NEXT_DUE)
+        row = (
+            await Conversation.select(Min(Conversation.snoozed_until, alias="due"))
+            .where(Conversation.status == "pending")
+            .first()
+        )
+        due: datetime | None = row["due"] if row else None
         if due is None:
             return self.interval
         wait = (due - datetime.now(UTC)).total_seconds()
