@@ -1,0 +1,212 @@
+"""Auto-assignment: the queue and the decision that hands its conversations to members.
+
+Correct under concurrency across processes by one lock per workspace, its
+assignment_settings row, taken before any conversation row:
+- a decision (`do_assign_waiting`) holds it FOR UPDATE for its whole transaction, reads
+  loads, presence and the queue, and assigns, so two decisions never interleave: a member
+  is never put over capacity by them, a conversation is never assigned twice (its row is
+  locked and re-checked), and the queue is served from its head;
+- every transaction that may queue a conversation or add to a member's load (ingest, a
+  manual assignment or claim, a reopen) holds it FOR SHARE from its start (`hold`), so no
+  such change commits while a decision runs: the decision sees all of them or none, and
+  what was queued before it (by event seq) is what it serves first.
+Both lock the settings row before conversation rows, so the two never deadlock; decisions
+wait for other writers of a conversation row (labels, notes), which never wait for them.
+
+A decision runs in its own transaction after the change that made room or queued work has
+committed (`request_decision`, uow.after_commit). A workspace without a settings row, or
+with auto-assignment off, is skipped by one indexed read under the lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from wazify.actions.uow import Actor, UnitOfWork, unit_of_work
+from wazify.runtime import Runtime
+
+ACTOR = Actor.system("auto-assignment")
+
+HOLD = """
+SELECT workspace_id, enabled FROM assignment_settings
+WHERE workspace_id = ANY($1::bigint[]) ORDER BY workspace_id FOR SHARE
+"""
+
+ENQUEUE = """
+INSERT INTO assignment_queue (workspace_id, conversation_id, waiting_since, reason)
+SELECT $1, c.id, coalesce(w.since, c.last_customer_message_at, c.created_at), $4
+FROM unnest($2::bigint[], $3::timestamptz[]) AS w(id, since)
+JOIN conversations c ON c.id = w.id AND c.workspace_id = $1
+WHERE c.status = 'open' AND c.assignee_id IS NULL
+  AND EXISTS (SELECT 1 FROM assignment_settings s WHERE s.workspace_id = $1 AND s.enabled)
+ON CONFLICT (conversation_id) DO NOTHING
+"""
+
+MEMBERS = """
+SELECT m.user_id, coalesce(a.capacity, $2) AS capacity, coalesce(l.load, 0) AS load
+FROM memberships m
+LEFT JOIN assignment_members a ON a.workspace_id = m.workspace_id AND a.user_id = m.user_id
+LEFT JOIN (SELECT assignee_id, count(*) AS load FROM conversations
+           WHERE workspace_id = $1 AND assignee_id IS NOT NULL AND status <> 'resolved'
+           GROUP BY assignee_id) l ON l.assignee_id = m.user_id
+WHERE m.workspace_id = $1 AND m.active AND (NOT $3 OR coalesce(a.online, false))
+ORDER BY m.user_id
+"""
+
+HEADS = """
+SELECT q.conversation_id, q.waiting_since, c.status, c.assignee_id
+FROM assignment_queue q JOIN conversations c ON c.id = q.conversation_id
+WHERE q.workspace_id = $1 ORDER BY q.waiting_since, q.conversation_id LIMIT $2
+FOR UPDATE OF c
+"""
+
+
+@dataclass
+class Member:
+    user_id: int
+    capacity: int
+    load: int
+
+
+async def hold(uow: UnitOfWork, workspace_ids: Sequence[int]) -> set[int]:
+    """Hold the workspaces' assignment locks FOR SHARE until commit; return those with
+    auto-assignment on. Call it before locking any conversation row."""
+    rows = await uow.conn.fetch(HOLD, sorted(set(workspace_ids)))
+    return {row["workspace_id"] for row in rows if row["enabled"]}
+
+
+def request_decision(uow: UnitOfWork, workspace_id: int) -> None:
+    """Once this unit has committed, let the workspace's queue move (room may have appeared)."""
+    runtime = uow.runtime
+    uow.after_commit(
+        ("assignment", workspace_id), lambda: assign_waiting(runtime, workspace_id)
+    )
+
+
+async def enqueue(
+    uow: UnitOfWork,
+    workspace_id: int,
+    conversations: Sequence[tuple[int, datetime | None]],
+    reason: str,
+) -> None:
+    """Queue open, unassigned conversations (already queued: kept where they are), each
+    waiting since the given moment (None: its customer's last message)."""
+    if not conversations:
+        return
+    await uow.conn.execute(
+        ENQUEUE,
+        workspace_id,
+        [cid for cid, _ in conversations],
+        [since for _, since in conversations],
+        reason,
+    )
+    request_decision(uow, workspace_id)
+
+
+async def dequeue(uow: UnitOfWork, conversation_id: int) -> None:
+    await uow.conn.execute(
+        "DELETE FROM assignment_queue WHERE conversation_id = $1", conversation_id
+    )
+
+
+async def assign_waiting(runtime: Runtime, workspace_id: int) -> list[int]:
+    """Run a decision in a transaction of its own; returns the conversations assigned."""
+    async with unit_of_work(runtime, ACTOR) as uow:
+        return await do_assign_waiting(uow, workspace_id)
+
+
+def pick(strategy: str, members: list[Member], last: int | None) -> Member | None:
+    """The member who gets the next conversation, among those below capacity. Round robin
+    takes the first after the last one assigned (by id, wrapping); least loaded takes the
+    smallest load, ties going round in the same order."""
+    open_ = [m for m in members if m.load < m.capacity]
+    if not open_:
+        return None
+    after = [m for m in open_ if last is not None and m.user_id > last]
+    turn = after + [m for m in open_ if m not in after]
+    if strategy == "round_robin":
+        return turn[0]
+    return min(turn, key=lambda m: m.load)  # min keeps the first of equals: the turn
+
+
+async def do_assign_waiting(uow: UnitOfWork, workspace_id: int) -> list[int]:
+    """Serve the queue from its head while an eligible member has room."""
+    settings = await uow.conn.fetchrow(
+        "SELECT enabled, eligibility, strategy, default_capacity, last_assignee_id"
+        " FROM assignment_settings WHERE workspace_id = $1 FOR UPDATE",
+        workspace_id,
+    )
+    if settings is None or not settings["enabled"]:
+        return []
+    members = [
+        Member(row["user_id"], row["capacity"], row["load"])
+        for row in await uow.conn.fetch(
+            MEMBERS,
+            workspace_id,
+            settings["default_capacity"],
+            settings["eligibility"] == "online",
+        )
+    ]
+    room = sum(max(0, m.capacity - m.load) for m in members)
+    assigned: list[int] = []
+    last = settings["last_assignee_id"]
+    position = 0
+    while room > 0:
+        heads = await uow.conn.fetch(HEADS, workspace_id, room)
+        if not heads:
+            break
+        for head in heads:
+            position += 1
+            if head["status"] != "open" or head["assignee_id"] is not None:
+                await dequeue(uow, head["conversation_id"])
+                continue  # handled meanwhile by hand: it no longer waits
+            member = pick(settings["strategy"], members, last)
+            if member is None:  # eligible members' room is spent (a stale count)
+                room = 0
+                break
+            await _assign(uow, workspace_id, head, member, settings["strategy"], position)
+            member.load += 1
+            last = member.user_id
+            assigned.append(head["conversation_id"])
+            room -= 1
+    if last != settings["last_assignee_id"]:
+        await uow.conn.execute(
+            "UPDATE assignment_settings SET last_assignee_id = $2 WHERE workspace_id = $1",
+            workspace_id,
+            last,
+        )
+    return assigned
+
+
+async def _assign(
+    uow: UnitOfWork,
+    workspace_id: int,
+    head: asyncpg.Record,
+    member: Member,
+    strategy: str,
+    position: int,
+) -> None:
+    # Imported here: conversations.py imports this module for its hooks.
+    from wazify.actions.conversations import set_assignee
+
+    waited = max(0, int((uow.now - head["waiting_since"]).total_seconds()))
+    why = {
+        "reason": "capacity",
+        "strategy": strategy,
+        "load": member.load,
+        "capacity": member.capacity,
+        "order": "longest waiting first",
+        "served": position,
+        "waiting_since": head["waiting_since"].isoformat(),
+        "waited_seconds": waited,
+    }
+    text = (
+        f"auto-assigned ({strategy.replace('_', ' ')}): {member.load} of {member.capacity}"
+        f" open before this one; longest waiting, {waited} s"
+    )
+    row = {"id": head["conversation_id"], "workspace_id": workspace_id, "assignee_id": None}
+    await set_assignee(uow, row, member.user_id, None, reason=(text, why))
