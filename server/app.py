@@ -14,6 +14,7 @@ from litestar.di import Provide
 
 from wazify import __version__
 from wazify.accounts.routes import accounts_router
+from wazify.assignment.routes import assignment_router
 from wazify.audit.routes import audit_router
 from wazify.auth.guards import PRINCIPAL_DEPENDENCY
 from wazify.auth.middleware import AuthMiddleware
@@ -162,6 +163,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             notes_router,
             labels_router,
             canned_router,
+            assignment_router,
             instagram_webhook,
             workspace_router,
             privacy_router,

@@ -82,9 +82,7 @@ async def hold(uow: UnitOfWork, workspace_ids: Sequence[int]) -> set[int]:
 def request_decision(uow: UnitOfWork, workspace_id: int) -> None:
     """Once this unit has committed, let the workspace's queue move (room may have appeared)."""
     runtime = uow.runtime
-    uow.after_commit(
-        ("assignment", workspace_id), lambda: assign_waiting(runtime, workspace_id)
-    )
+    uow.after_commit(("assignment", workspace_id), lambda: assign_waiting(runtime, workspace_id))
 
 
 async def enqueue(
@@ -111,6 +109,26 @@ async def dequeue(uow: UnitOfWork, conversation_id: int) -> None:
     await uow.conn.execute(
         "DELETE FROM assignment_queue WHERE conversation_id = $1", conversation_id
     )
+
+
+async def release_member(uow: UnitOfWork, workspace_id: int, user_id: int, reason: str) -> int:
+    """Return a member's open conversations to the queue (auto-assignment on, the lock
+    held by the caller): each is unassigned (conversation.assigned, audited) and queued
+    since its customer's last message. Returns how many."""
+    from wazify.actions.conversations import lock_conversation, set_assignee
+
+    ids = await uow.conn.fetch(
+        "SELECT id FROM conversations WHERE workspace_id = $1 AND assignee_id = $2"
+        " AND status = 'open' ORDER BY id",
+        workspace_id,
+        user_id,
+    )
+    for row in ids:
+        locked = await lock_conversation(uow, workspace_id, row["id"])
+        if locked["assignee_id"] == user_id and locked["status"] == "open":
+            await set_assignee(uow, locked, None, None, reason=(reason, {"reason": reason}))
+    await enqueue(uow, workspace_id, [(row["id"], None) for row in ids], reason)
+    return len(ids)
 
 
 async def assign_waiting(runtime: Runtime, workspace_id: int) -> list[int]:

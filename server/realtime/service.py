@@ -5,6 +5,10 @@ heads (healing lost publishes), each socket gets a heartbeat with its watermark 
 process refreshes its presence reports; every `validate_seconds` the sockets' sessions,
 tokens and memberships are checked in one round of queries, so a deactivated member or an
 ended session is disconnected within seconds.
+
+A member's merged presence moving between offline and present (online or away) is stored
+for auto-assignment (actions/assignment_settings.record_presence), one member at a time
+from this process's latest merged view: every process writes the same final state.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from datetime import timedelta
 
 import msgspec
 
+from wazify.actions.assignment_settings import record_presence
 from wazify.lib.tasks import spawn
 from wazify.realtime.connection import Connection
 from wazify.realtime.hub import Hub
@@ -71,6 +76,8 @@ class Realtime:
         self.validate_seconds = validate_seconds
         self._dirty: set[tuple[int, int]] = set()
         self._flusher: asyncio.Task[None] | None = None
+        self._present: set[tuple[int, int]] = set()
+        self._recorder: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
@@ -82,7 +89,7 @@ class Realtime:
         ]
 
     async def stop(self) -> None:
-        tasks = [*self._tasks, *([self._flusher] if self._flusher else [])]
+        tasks = [*self._tasks, *(t for t in (self._flusher, self._recorder) if t)]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -142,6 +149,15 @@ class Realtime:
                 [_signal_encoder.encode(PresenceSignal(report)) for report in reports]
             )
 
+    async def _record_presence(self) -> None:
+        while self._present:
+            workspace_id, user_id = self._present.pop()
+            online = self.presence.state(workspace_id, user_id) != "offline"
+            try:
+                await record_presence(self.runtime, workspace_id, user_id, online)
+            except Exception as error:  # the next change (or heartbeat expiry) records it
+                log.warning("could not record presence for auto-assignment: %s", error)
+
     async def send_typing(self, connection: Connection, conversation_id: int) -> None:
         principal = connection.principal
         signal = TypingSignal(
@@ -184,6 +200,10 @@ class Realtime:
         if state != old_state:
             frame = PresenceChanged(user_id=user_id, state=state)  # type: ignore[arg-type]
             self.hub.broadcast(workspace_id, encode_frame(frame))
+            if (state == "offline") != (old_state == "offline"):
+                self._present.add((workspace_id, user_id))
+                if self._recorder is None or self._recorder.done():
+                    self._recorder = spawn(self._record_presence(), "presence-record")
         for conversation_id in sorted(viewing ^ old_viewing):
             frame = Viewing(
                 conversation_id=conversation_id,
