@@ -14,22 +14,29 @@ Both lock the settings row before conversation rows, so the two never deadlock; 
 wait for other writers of a conversation row (labels, notes), which never wait for them.
 
 A decision runs in its own transaction after the change that made room or queued work has
-committed (`request_decision`, uow.after_commit). A workspace without a settings row, or
-with auto-assignment off, is skipped by one indexed read under the lock.
+committed (`request_decision`, uow.after_commit), in the background: ingest does not wait
+for it, and requests arriving while one runs are served by one more after it (per process
+and workspace), so a burst of batches costs a few decisions, not one each. A workspace
+without a settings row, or with auto-assignment off, is skipped by one indexed read.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import asyncpg
 
 from wazify.actions.uow import Actor, UnitOfWork, unit_of_work
+from wazify.lib.tasks import spawn
 from wazify.runtime import Runtime
 
+log = logging.getLogger("wazify.assignment")
 ACTOR = Actor.system("auto-assignment")
+DECIDER = "assignment.decider"
 
 HOLD = """
 SELECT workspace_id, enabled FROM assignment_settings
@@ -79,10 +86,55 @@ async def hold(uow: UnitOfWork, workspace_ids: Sequence[int]) -> set[int]:
     return {row["workspace_id"] for row in rows if row["enabled"]}
 
 
+@dataclass
+class Decider:
+    """This process's decisions in the background, one at a time per workspace: a request
+    while one runs makes one more run after it (which sees everything committed since)."""
+
+    runtime: Runtime
+    wanted: set[int] = field(default_factory=set)
+    running: dict[int, asyncio.Task[None]] = field(default_factory=dict)
+
+    def request(self, workspace_id: int) -> None:
+        self.wanted.add(workspace_id)
+        if workspace_id not in self.running:
+            self.running[workspace_id] = spawn(
+                self._run(workspace_id), f"assignment-decision-{workspace_id}"
+            )
+
+    async def _run(self, workspace_id: int) -> None:
+        try:
+            while workspace_id in self.wanted:
+                self.wanted.discard(workspace_id)
+                try:
+                    await assign_waiting(self.runtime, workspace_id)
+                except Exception:  # the next request (any change that makes room) retries
+                    log.exception("auto-assignment decision failed (workspace %s)", workspace_id)
+                    return
+        finally:
+            self.running.pop(workspace_id, None)
+
+    async def settle(self) -> None:
+        """Wait for the decisions requested so far (tests; shutdown)."""
+        while self.running:
+            await asyncio.gather(*self.running.values(), return_exceptions=True)
+
+
+def decider(runtime: Runtime) -> Decider:
+    found = runtime.extras.get(DECIDER)
+    if not isinstance(found, Decider):
+        found = runtime.extras[DECIDER] = Decider(runtime)
+    return found
+
+
 def request_decision(uow: UnitOfWork, workspace_id: int) -> None:
     """Once this unit has committed, let the workspace's queue move (room may have appeared)."""
     runtime = uow.runtime
-    uow.after_commit(("assignment", workspace_id), lambda: assign_waiting(runtime, workspace_id))
+
+    async def request() -> None:
+        decider(runtime).request(workspace_id)
+
+    uow.after_commit(("assignment", workspace_id), request)
 
 
 async def enqueue(
