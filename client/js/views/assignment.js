@@ -15,6 +15,11 @@ function waitText(seconds) {
   return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
 }
 
+function waited(data) {
+  const since = Date.parse(data.oldest_waiting_since);
+  return Number.isNaN(since) ? data.longest_wait_seconds : Math.max(0, Math.round((Date.now() - since) / 1000));
+}
+
 function choice(name, label, options, value, onchange) {
   return h("label", {}, `${label} `, h("select", { name, "aria-label": label, onchange },
     options.map(([v, text]) => h("option", { value: v, selected: v === value }, text))));
@@ -24,6 +29,8 @@ function choice(name, label, options, value, onchange) {
 export function createAssignmentPanel(ctx) {
   const el = h("section", { class: "card assignment", "aria-labelledby": "assignment-title" });
   let data = null;
+  let shown = "";
+  const waitSpan = h("span", { class: "wait" });
   let staff = false;
   let timer = null;
   let poller = null;
@@ -31,6 +38,11 @@ export function createAssignmentPanel(ctx) {
   async function load() {
     try {
       data = await ctx.api.assignment();
+      // Not while someone types in the panel, nor when nothing changed but the clock.
+      if (el.contains(document.activeElement) && document.activeElement.tagName === "INPUT") return;
+      const next = JSON.stringify([{ ...data, longest_wait_seconds: 0 }, staff]);
+      if (next === shown) return;
+      shown = next;
       render();
     } catch (error) {
       toast(error.message, "error");
@@ -40,6 +52,7 @@ export function createAssignmentPanel(ctx) {
   async function change(call) {
     try {
       await call();
+      document.activeElement?.blur?.();
       await load();
     } catch (error) {
       toast(error.message, "error");
@@ -70,13 +83,18 @@ export function createAssignmentPanel(ctx) {
     return h("tr", { "data-user": m.user_id }, cells);
   }
 
+  function tick() {
+    if (data) waitSpan.textContent = data.waiting ? ` · longest wait ${waitText(waited(data))}` : " · nobody waits";
+  }
+
   function render() {
     if (!data) return;
     const { settings } = data;
     const queue = settings.enabled
       ? h("p", { class: "queue", "aria-live": "polite" }, h("strong", { "data-waiting": data.waiting }, `${data.waiting} waiting`),
-        data.waiting ? ` · longest wait ${waitText(data.longest_wait_seconds)}` : " · nobody waits")
+        waitSpan)
       : h("p", { class: "muted queue" }, "Auto-assignment is off: conversations wait in Unassigned until someone claims them.");
+    tick();
     replace(el, h("h2", { id: "assignment-title" }, "Auto-assignment"), queue,
       staff ? settingsForm(settings) : null,
       h("table", { class: "loads" }, h("thead", {}, h("tr", {}, h("th", {}, "Member"), h("th", {}, "Presence"), h("th", {}, "Load / capacity"), staff ? h("th", {}, "Own capacity") : null)),
@@ -89,7 +107,7 @@ export function createAssignmentPanel(ctx) {
       staff = state.me.role !== "agent";
       clearTimeout(timer);
       timer = setTimeout(load, data ? 300 : 0);
-      if (!poller) poller = setInterval(() => { if (el.isConnected) load(); }, POLL_MS);
+      if (!poller) poller = setInterval(() => { if (el.isConnected) { tick(); load(); } }, POLL_MS);
     },
   };
 }
