@@ -28,8 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import asyncpg
-
+from wazify.actions.assignment_decision import decide
 from wazify.actions.uow import Actor, UnitOfWork, unit_of_work
 from wazify.lib.tasks import spawn
 from wazify.runtime import Runtime
@@ -52,31 +51,6 @@ WHERE c.status = 'open' AND c.assignee_id IS NULL
   AND EXISTS (SELECT 1 FROM assignment_settings s WHERE s.workspace_id = $1 AND s.enabled)
 ON CONFLICT (conversation_id) DO NOTHING
 """
-
-MEMBERS = """
-SELECT m.user_id, coalesce(a.capacity, $2) AS capacity, coalesce(l.load, 0) AS load
-FROM memberships m
-LEFT JOIN assignment_members a ON a.workspace_id = m.workspace_id AND a.user_id = m.user_id
-LEFT JOIN (SELECT assignee_id, count(*) AS load FROM conversations
-           WHERE workspace_id = $1 AND assignee_id IS NOT NULL AND status <> 'resolved'
-           GROUP BY assignee_id) l ON l.assignee_id = m.user_id
-WHERE m.workspace_id = $1 AND m.active AND (NOT $3 OR coalesce(a.online, false))
-ORDER BY m.user_id
-"""
-
-HEADS = """
-SELECT q.conversation_id, q.waiting_since, c.status, c.assignee_id
-FROM assignment_queue q JOIN conversations c ON c.id = q.conversation_id
-WHERE q.workspace_id = $1 ORDER BY q.waiting_since, q.conversation_id LIMIT $2
-FOR UPDATE OF c
-"""
-
-
-@dataclass
-class Member:
-    user_id: int
-    capacity: int
-    load: int
 
 
 async def hold(uow: UnitOfWork, workspace_ids: Sequence[int]) -> set[int]:
@@ -184,99 +158,10 @@ async def release_member(uow: UnitOfWork, workspace_id: int, user_id: int, reaso
 
 
 async def assign_waiting(runtime: Runtime, workspace_id: int) -> list[int]:
-    """Run a decision in a transaction of its own; returns the conversations assigned."""
+    """Run a decision in a transaction of its own; returns the conversations assigned.
+    When more could go (a decision assigns at most LIMIT), another is requested."""
     async with unit_of_work(runtime, ACTOR) as uow:
-        return await do_assign_waiting(uow, workspace_id)
-
-
-def pick(strategy: str, members: list[Member], last: int | None) -> Member | None:
-    """The member who gets the next conversation, among those below capacity. Round robin
-    takes the first after the last one assigned (by id, wrapping); least loaded takes the
-    smallest load, ties going round in the same order."""
-    open_ = [m for m in members if m.load < m.capacity]
-    if not open_:
-        return None
-    after = [m for m in open_ if last is not None and m.user_id > last]
-    turn = after + [m for m in open_ if m not in after]
-    if strategy == "round_robin":
-        return turn[0]
-    return min(turn, key=lambda m: m.load)  # min keeps the first of equals: the turn
-
-
-async def do_assign_waiting(uow: UnitOfWork, workspace_id: int) -> list[int]:
-    """Serve the queue from its head while an eligible member has room."""
-    settings = await uow.conn.fetchrow(
-        "SELECT enabled, eligibility, strategy, default_capacity, last_assignee_id"
-        " FROM assignment_settings WHERE workspace_id = $1 FOR UPDATE",
-        workspace_id,
-    )
-    if settings is None or not settings["enabled"]:
-        return []
-    members = [
-        Member(row["user_id"], row["capacity"], row["load"])
-        for row in await uow.conn.fetch(
-            MEMBERS,
-            workspace_id,
-            settings["default_capacity"],
-            settings["eligibility"] == "online",
-        )
-    ]
-    room = sum(max(0, m.capacity - m.load) for m in members)
-    assigned: list[int] = []
-    last = settings["last_assignee_id"]
-    position = 0
-    while room > 0:
-        heads = await uow.conn.fetch(HEADS, workspace_id, room)
-        if not heads:
-            break
-        for head in heads:
-            position += 1
-            if head["status"] != "open" or head["assignee_id"] is not None:
-                await dequeue(uow, head["conversation_id"])
-                continue  # handled meanwhile by hand: it no longer waits
-            member = pick(settings["strategy"], members, last)
-            if member is None:  # eligible members' room is spent (a stale count)
-                room = 0
-                break
-            await _assign(uow, workspace_id, head, member, settings["strategy"], position)
-            member.load += 1
-            last = member.user_id
-            assigned.append(head["conversation_id"])
-            room -= 1
-    if last != settings["last_assignee_id"]:
-        await uow.conn.execute(
-            "UPDATE assignment_settings SET last_assignee_id = $2 WHERE workspace_id = $1",
-            workspace_id,
-            last,
-        )
-    return assigned
-
-
-async def _assign(
-    uow: UnitOfWork,
-    workspace_id: int,
-    head: asyncpg.Record,
-    member: Member,
-    strategy: str,
-    position: int,
-) -> None:
-    # Imported here: conversations.py imports this module for its hooks.
-    from wazify.actions.conversations import set_assignee
-
-    waited = max(0, int((uow.now - head["waiting_since"]).total_seconds()))
-    why = {
-        "reason": "capacity",
-        "strategy": strategy,
-        "load": member.load,
-        "capacity": member.capacity,
-        "order": "longest waiting first",
-        "served": position,
-        "waiting_since": head["waiting_since"].isoformat(),
-        "waited_seconds": waited,
-    }
-    text = (
-        f"auto-assigned ({strategy.replace('_', ' ')}): {member.load} of {member.capacity}"
-        f" open before this one; longest waiting, {waited} s"
-    )
-    row = {"id": head["conversation_id"], "workspace_id": workspace_id, "assignee_id": None}
-    await set_assignee(uow, row, member.user_id, None, reason=(text, why))
+        outcome = await decide(uow, workspace_id)
+        if outcome.more:
+            request_decision(uow, workspace_id)
+    return outcome.assigned
