@@ -189,6 +189,7 @@ class AssignmentSettingsView(View, kw_only=True):
     eligibility: Literal["online", "active"] = "online"
     strategy: Literal["least_loaded", "round_robin"] = "least_loaded"
     default_capacity: int = 5
+    offline_return_minutes: int | None = None
 
 
 class AssignmentMemberView(View, kw_only=True):

@@ -17,6 +17,7 @@ from wazify.db.tables.inbox import Conversation
 ELIGIBILITY = ("online", "active")
 STRATEGIES = ("least_loaded", "round_robin")
 CAPACITY_MAX = 1000
+OFFLINE_MAX = 1440
 
 
 class AssignmentSettings(Table, tablename="assignment_settings"):
@@ -28,6 +29,9 @@ class AssignmentSettings(Table, tablename="assignment_settings"):
     default_capacity = Integer(default=5)
     # Round robin's cursor: the member assigned last (the next turn is the one after).
     last_assignee_id = BigInt(null=True, default=None)
+    # Online eligibility only: a member offline this long gets their unanswered
+    # conversations returned to the queue (null: never).
+    offline_return_minutes = Integer(null=True, default=None)
     updated_at = Timestamptz(default=Now())
 
     assignment_settings_workspace_id_key = Unique(["workspace_id"])
@@ -38,6 +42,9 @@ class AssignmentSettings(Table, tablename="assignment_settings"):
         f"strategy IN ({', '.join(repr(s) for s in STRATEGIES)})"
     )
     assignment_settings_capacity_check = Check(f"default_capacity BETWEEN 0 AND {CAPACITY_MAX}")
+    assignment_settings_offline_check = Check(
+        f"offline_return_minutes IS NULL OR offline_return_minutes BETWEEN 1 AND {OFFLINE_MAX}"
+    )
 
 
 class AssignmentMember(Table, tablename="assignment_members"):

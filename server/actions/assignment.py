@@ -137,17 +137,22 @@ async def dequeue(uow: UnitOfWork, conversation_id: int) -> None:
     )
 
 
-async def release_member(uow: UnitOfWork, workspace_id: int, user_id: int, reason: str) -> int:
-    """Return a member's open conversations to the queue (auto-assignment on, the lock
-    held by the caller): each is unassigned (conversation.assigned, audited) and queued
-    since its customer's last message. Returns how many."""
+async def release_member(
+    uow: UnitOfWork, workspace_id: int, user_id: int, reason: str, *, unanswered: bool = False
+) -> int:
+    """Return a member's open conversations (`unanswered`: only those whose last message is
+    the customer's) to the queue, auto-assignment on and the lock held by the caller: each
+    is unassigned (conversation.assigned, audited) and queued since its customer's last
+    message. Returns how many."""
     from wazify.actions.conversations import lock_conversation, set_assignee
 
     ids = await uow.conn.fetch(
-        "SELECT id FROM conversations WHERE workspace_id = $1 AND assignee_id = $2"
-        " AND status = 'open' ORDER BY id",
+        "SELECT c.id FROM conversations c LEFT JOIN messages m ON m.id = c.last_message_id"
+        " WHERE c.workspace_id = $1 AND c.assignee_id = $2 AND c.status = 'open'"
+        " AND (NOT $3 OR m.direction = 'in') ORDER BY c.id",
         workspace_id,
         user_id,
+        unanswered,
     )
     for row in ids:
         locked = await lock_conversation(uow, workspace_id, row["id"])
@@ -155,6 +160,24 @@ async def release_member(uow: UnitOfWork, workspace_id: int, user_id: int, reaso
             await set_assignee(uow, locked, None, None, reason=(reason, {"reason": reason}))
     await enqueue(uow, workspace_id, [(row["id"], None) for row in ids], reason)
     return len(ids)
+
+
+async def do_return_unanswered(uow: UnitOfWork, workspace_id: int, user_id: int) -> int:
+    """A member offline longer than the workspace's offline_return_minutes (checked again
+    under the lock) gets their unanswered conversations returned to the queue."""
+    if workspace_id not in await hold(uow, [workspace_id]):
+        return 0
+    away = await uow.conn.fetchval(
+        "SELECT NOT a.online AND a.online_changed_at"
+        " < now() - make_interval(mins => s.offline_return_minutes)"
+        " FROM assignment_members a JOIN assignment_settings s USING (workspace_id)"
+        " WHERE a.workspace_id = $1 AND a.user_id = $2 AND s.eligibility = 'online'",
+        workspace_id,
+        user_id,
+    )
+    if not away:
+        return 0
+    return await release_member(uow, workspace_id, user_id, "member_offline", unanswered=True)
 
 
 async def assign_waiting(runtime: Runtime, workspace_id: int) -> list[int]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from wazify.actions.assignment import request_decision
 from wazify.actions.uow import Actor, UnitOfWork, unit_of_work
-from wazify.db.tables.assignment import CAPACITY_MAX, ELIGIBILITY, STRATEGIES
+from wazify.db.tables.assignment import CAPACITY_MAX, ELIGIBILITY, OFFLINE_MAX, STRATEGIES
 from wazify.lib.errors import Invalid, NotFound
 from wazify.runtime import Runtime
 from wazify.views import AssignmentSettingsView
@@ -20,7 +20,7 @@ from wazify.views import AssignmentSettingsView
 LOCK = """
 INSERT INTO assignment_settings (workspace_id) VALUES ($1)
 ON CONFLICT (workspace_id) DO UPDATE SET workspace_id = excluded.workspace_id
-RETURNING enabled, eligibility, strategy, default_capacity
+RETURNING enabled, eligibility, strategy, default_capacity, offline_return_minutes
 """
 
 QUEUE_ALL = """
@@ -51,14 +51,20 @@ async def do_update_settings(
     eligibility: str | None = None,
     strategy: str | None = None,
     default_capacity: int | None = None,
+    offline_return_minutes: int | None = None,
 ) -> AssignmentSettingsView:
-    """Change what is given (None: kept). No change, no audit."""
+    """Change what is given (None: kept; offline_return_minutes 0 turns it off). No change,
+    no audit."""
     if eligibility is not None:
         _check_choice(eligibility, ELIGIBILITY, "eligibility")
     if strategy is not None:
         _check_choice(strategy, STRATEGIES, "strategy")
     if default_capacity is not None:
         check_capacity(default_capacity, "default_capacity")
+    if offline_return_minutes is not None and not 0 <= offline_return_minutes <= OFFLINE_MAX:
+        raise Invalid(
+            f"minutes between 1 and {OFFLINE_MAX}, or 0 for never", field="offline_return_minutes"
+        )
     row = await uow.conn.fetchrow(LOCK, workspace_id)
     before = AssignmentSettingsView(**dict(row))
     after = AssignmentSettingsView(
@@ -66,17 +72,22 @@ async def do_update_settings(
         eligibility=eligibility or before.eligibility,
         strategy=strategy or before.strategy,
         default_capacity=before.default_capacity if default_capacity is None else default_capacity,
+        offline_return_minutes=before.offline_return_minutes
+        if offline_return_minutes is None
+        else offline_return_minutes or None,
     )
     if after == before:
         return before
     await uow.conn.execute(
         "UPDATE assignment_settings SET enabled = $2, eligibility = $3, strategy = $4,"
-        " default_capacity = $5, updated_at = now() WHERE workspace_id = $1",
+        " default_capacity = $5, offline_return_minutes = $6, updated_at = now()"
+        " WHERE workspace_id = $1",
         workspace_id,
         after.enabled,
         after.eligibility,
         after.strategy,
         after.default_capacity,
+        after.offline_return_minutes,
     )
     if after.enabled and not before.enabled:
         await uow.conn.execute(QUEUE_ALL, workspace_id)
@@ -97,7 +108,7 @@ async def do_update_settings(
 def _changed(
     before: AssignmentSettingsView, after: AssignmentSettingsView, side: AssignmentSettingsView
 ) -> dict:
-    names = ("enabled", "eligibility", "strategy", "default_capacity")
+    names = ("enabled", "eligibility", "strategy", "default_capacity", "offline_return_minutes")
     return {n: getattr(side, n) for n in names if getattr(before, n) != getattr(after, n)}
 
 

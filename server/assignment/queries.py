@@ -18,6 +18,7 @@ SETTINGS_COLUMNS = (
     AssignmentSettings.eligibility,
     AssignmentSettings.strategy,
     AssignmentSettings.default_capacity,
+    AssignmentSettings.offline_return_minutes,
 )
 
 

@@ -40,6 +40,7 @@ async def assignment_update_settings(
             eligibility=data.eligibility,
             strategy=data.strategy,
             default_capacity=data.default_capacity,
+            offline_return_minutes=data.offline_return_minutes,
         )
 
 

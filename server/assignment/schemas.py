@@ -24,6 +24,9 @@ class UpdateSettingsRequest(Body, kw_only=True):
     eligibility: Choice | None = None
     strategy: Choice | None = None
     default_capacity: Capacity | None = None
+    # Online eligibility: minutes offline after which a member's unanswered conversations
+    # return to the queue (1 to 1440); 0 turns it off. Left out: kept.
+    offline_return_minutes: Annotated[int, msgspec.Meta(ge=0, le=1440)] | None = None
 
 
 class CapacityRequest(Body, kw_only=True):

@@ -1,5 +1,7 @@
 """The queue's safety net: every `interval` seconds, each workspace with conversations
-waiting gets a decision (actions/assignment.py), in this process's decider.
+waiting gets a decision (actions/assignment.py), in this process's decider. The same sweep
+returns to the queue the unanswered conversations of members offline longer than their
+workspace's offline_return_minutes (online eligibility only).
 
 Decisions are requested by every change that can make room, so this catches only what
 those missed: a decision that failed (the database away), a conversation woken from a
@@ -13,11 +15,24 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from wazify.actions.assignment import decider
+from wazify.actions.assignment import decider, do_return_unanswered
+from wazify.actions.uow import Actor, unit_of_work
 from wazify.runtime import Runtime
 from wazify.workers.background import BackgroundLoop
 
 log = logging.getLogger("wazify.assignment")
+ACTOR = Actor.system("auto-assignment")
+
+OFFLINE = """
+SELECT a.workspace_id, a.user_id FROM assignment_members a
+JOIN assignment_settings s ON s.workspace_id = a.workspace_id
+WHERE s.enabled AND s.eligibility = 'online' AND s.offline_return_minutes IS NOT NULL
+  AND NOT a.online AND a.online_changed_at < now() - make_interval(mins => s.offline_return_minutes)
+  AND EXISTS (SELECT 1 FROM conversations c JOIN messages m ON m.id = c.last_message_id
+              WHERE c.workspace_id = a.workspace_id AND c.assignee_id = a.user_id
+                AND c.status = 'open' AND m.direction = 'in')
+ORDER BY a.workspace_id, a.user_id
+"""
 
 WAITING = """
 SELECT DISTINCT q.workspace_id FROM assignment_queue q
@@ -43,8 +58,16 @@ class AssignmentSweeper(BackgroundLoop):
                 log.exception("the auto-assignment sweep failed; retrying later")
 
     async def sweep(self) -> int:
-        """Request a decision for each workspace whose queue is not empty; returns how many."""
+        """Return offline members' unanswered conversations; request a decision for each
+        workspace whose queue is not empty. Returns how many workspaces."""
+        for row in await self.runtime.engine.pool.fetch(OFFLINE):
+            # Shielded: stop() cancels the task mid-sweep; a commit is never cut.
+            await asyncio.shield(self._return(row["workspace_id"], row["user_id"]))
         rows = await self.runtime.engine.pool.fetch(WAITING)
         for row in rows:
             decider(self.runtime).request(row["workspace_id"])
         return len(rows)
+
+    async def _return(self, workspace_id: int, user_id: int) -> None:
+        async with unit_of_work(self.runtime, ACTOR) as uow:
+            await do_return_unanswered(uow, workspace_id, user_id)

@@ -19,6 +19,7 @@ import json
 import os
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -133,7 +134,7 @@ def check_invariants(events: list[dict], capacity: int, raised_after: int) -> di
     until seq `raised_after`, when it was raised for all)."""
     assignee: dict[int, int | None] = {}
     status: dict[int, str] = {}
-    waiting: dict[int, tuple[str, int]] = {}  # conversation -> (waiting since, id)
+    waiting: dict[int, tuple[datetime, int]] = {}  # conversation -> (waiting since, id)
     automatic: dict[int, int] = {}
     longest = 0
     for event in events:
@@ -143,7 +144,9 @@ def check_invariants(events: list[dict], capacity: int, raised_after: int) -> di
             cid = event["conversation"]["id"]
             status[cid] = event["conversation"]["status"]
             if status[cid] == "open" and assignee.get(cid) is None and cid not in waiting:
-                waiting[cid] = (event["message"]["sent_at"], cid)
+                # Parsed: a whole second is written without a fraction ("...:05Z").
+                since = datetime.fromisoformat(event["message"]["sent_at"])
+                waiting[cid] = (since, cid)
         elif kind == "conversation.updated":
             cid = event["conversation"]["id"]
             status[cid] = event["conversation"]["status"]

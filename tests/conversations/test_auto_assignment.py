@@ -12,6 +12,7 @@ import pytest
 
 from tests.conversations.conftest import audits, head, logged
 from wazify.actions.assignment_settings import record_presence
+from wazify.workers.assignment import AssignmentSweeper
 
 SETTINGS = "/api/v1/assignment/settings"
 
@@ -80,6 +81,7 @@ async def test_agents_cannot_change_settings_or_capacity(shop, client) -> None:
         ({"default_capacity": -1}, "default_capacity"),
         ({"default_capacity": 100000}, "default_capacity"),
         ({"enabled": "yes"}, "enabled"),
+        ({"offline_return_minutes": 5000}, "offline_return_minutes"),
         ({"surprise": 1}, "surprise"),
     ],
 )
@@ -229,3 +231,26 @@ async def test_deactivation_returns_conversations_to_the_queue(shop, client, db)
 
 async def _held_by(db, cid: int, user_id: int) -> bool:
     return await assignee_of(db, cid) == user_id
+
+
+async def test_an_offline_member_returns_unanswered_conversations(shop, runtime, db) -> None:
+    await configure(shop, eligibility="online", offline_return_minutes=5)
+    agent, agent2 = shop.agent.user_id, shop.agent2.user_id
+    await record_presence(runtime, shop.workspace_id, agent, True)
+    cid = await shop.conversation()
+    assert await assigned(db, cid) == agent
+    await record_presence(runtime, shop.workspace_id, agent, False)
+    await record_presence(runtime, shop.workspace_id, agent2, True)
+    sweeper = AssignmentSweeper(runtime)
+    await sweeper.sweep()  # offline for less than 5 minutes: kept
+    assert await assignee_of(db, cid) == agent
+    await db.execute(
+        "UPDATE assignment_members SET online_changed_at = now() - interval '6 minutes'"
+        " WHERE user_id = $1",
+        agent,
+    )
+    await sweeper.sweep()
+    await until(lambda: _held_by(db, cid, agent2))
+    [entry] = await audits(db, shop.workspace_id, "conversation.unassigned")
+    assert entry["actor_label"] == "auto-assignment"
+    assert entry["after"] == {"assignee_id": None, "reason": "member_offline"}

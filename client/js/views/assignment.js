@@ -60,13 +60,16 @@ export function createAssignmentPanel(ctx) {
   }
 
   function settingsForm(settings) {
+    const offline = h("input", { type: "number", name: "offline_return_minutes", min: 0, max: 1440, value: settings.offline_return_minutes ?? "", placeholder: "never", "aria-label": "Minutes offline before unanswered conversations return to the queue" });
     const capacity = h("input", { type: "number", name: "default_capacity", min: 0, max: 1000, value: settings.default_capacity, "aria-label": "Default capacity" });
     return h("div", { class: "assignment-settings" },
       h("label", {}, h("input", { type: "checkbox", name: "enabled", checked: settings.enabled, onchange: (e) => change(() => ctx.api.updateAssignment({ enabled: e.target.checked })) }), " Assign new conversations automatically"),
       choice("strategy", "Strategy", STRATEGIES, settings.strategy, (e) => change(() => ctx.api.updateAssignment({ strategy: e.target.value }))),
       choice("eligibility", "Eligible", ELIGIBILITY, settings.eligibility, (e) => change(() => ctx.api.updateAssignment({ eligibility: e.target.value }))),
       h("form", { class: "inline", onsubmit: (e) => { e.preventDefault(); change(() => ctx.api.updateAssignment({ default_capacity: Number(capacity.value) })); } },
-        h("label", {}, "Default capacity ", capacity), h("button", { type: "submit" }, "Save")));
+        h("label", {}, "Default capacity ", capacity), h("button", { type: "submit" }, "Save")),
+      settings.eligibility === "online" ? h("form", { class: "inline", onsubmit: (e) => { e.preventDefault(); change(() => ctx.api.updateAssignment({ offline_return_minutes: Number(offline.value || 0) })); } },
+        h("label", {}, "Return unanswered conversations after ", offline, " min offline"), h("button", { type: "submit" }, "Save")) : null);
   }
 
   function memberRow(m) {
