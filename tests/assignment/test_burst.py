@@ -167,7 +167,15 @@ def check_invariants(events: list[dict], capacity: int, raised_after: int) -> di
                 automatic[cid] = automatic.get(cid, 0) + 1
             assignee[cid] = to
             waiting.pop(cid, None)
-    print(f"automatic assignments: {len(automatic)}; longest queue: {longest}")
+    early = sum(
+        1
+        for e in events
+        if e["type"] == "conversation.assigned" and e.get("reason") and e["seq"] <= raised_after
+    )
+    print(
+        f"automatic assignments: {len(automatic)} ({early} before the capacity raise);"
+        f" longest queue: {longest}"
+    )
     return automatic
 
 
