@@ -33,7 +33,7 @@ async def test_a_supervisor_turns_it_on_and_an_agent_gets_conversations_live(bro
     await sue_row.locator("button").click()
     await expect(sue_row.locator("td[data-load]")).to_have_text("0 / 0")
     await panel.locator("input[name=default_capacity]").fill("1")
-    await panel.locator("button", has_text="Save").click()
+    await panel.locator("form", has_text="Default capacity").locator("button").click()
     await expect(sue_row.locator("td[data-load]")).to_have_text("0 / 0")
     await expect(panel.locator(f"tr[data-user='{alex.user_id}'] td[data-load]")).to_have_text(
         "0 / 1"
