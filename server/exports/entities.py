@@ -233,4 +233,9 @@ OTHER_TABLES: dict[str, str] = {
     "data_deletion_requests": "Meta's callback codes, not a workspace's (deletion_jobs.jsonl"
     " names the code of each job it started)",
     "content_scrubs": "a work queue of ids (unsent messages whose copies are being removed)",
+    "assignment_settings": "auto-assignment's settings: each change is in audit_entries.jsonl"
+    " (assignment.settings_changed)",
+    "assignment_members": "members' own capacities (each change is in audit_entries.jsonl,"
+    " assignment.capacity_changed) and live presence",
+    "assignment_queue": "a work queue of ids (conversations waiting for a member with room)",
 }
