@@ -3,6 +3,8 @@
     python bench/ingest.py --rate 500 --duration 30            # single-message POSTs, open loop
     python bench/ingest.py --rate 2000 --duration 60 --redeliver   # a redelivery burst
     python bench/ingest.py --batch 100 --count 300 --full-speed    # batched deliveries
+    python bench/ingest.py --rate 300 --duration 10 --auto-assign  # every new conversation
+                                                                   # goes through a decision
 
 It starts `wazify serve` on a fresh database of the given PostgreSQL server (and Redis, so
 the events can be watched), registers the fake Meta's account with `wazify instagram add`,
@@ -47,6 +49,11 @@ def parse_args() -> argparse.Namespace:
         "--full-speed", action="store_true", help="closed loop, as fast as possible"
     )
     parser.add_argument("--redeliver", action="store_true", help="re-post already sent bodies")
+    parser.add_argument(
+        "--auto-assign",
+        action="store_true",
+        help="auto-assignment on: 4 members, each taking an eighth of the conversations",
+    )
     parser.add_argument("--connections", type=int, default=64, help="keep-alive connections")
     parser.add_argument(
         "--admin-url",
@@ -224,6 +231,8 @@ async def run(args: argparse.Namespace) -> dict:
     bodies = make_bodies(unique, args.batch)
     server = Server(args.admin_url, args.redis_url)
     await server.start()
+    if args.auto_assign:
+        await turn_on_auto_assignment(server.dsn, max(1, count // 8))
     watch = PublishWatch(args.redis_url, await server.namespace())
     await watch.start()
     poster = HttpPoster("127.0.0.1", server.port, "/webhooks/instagram", args.connections)
@@ -249,6 +258,7 @@ async def run(args: argparse.Namespace) -> dict:
         "offered_rate": args.rate,
         "full_speed": args.full_speed,
         "redeliver": args.redeliver,
+        "auto_assign": args.auto_assign,
         "elapsed_s": round(elapsed, 2),
         "posts_per_s": round(count / elapsed, 1),
         "messages_sent_unique": expected,
@@ -260,6 +270,31 @@ async def run(args: argparse.Namespace) -> dict:
         "ack_to_publish_lag_ms": percentiles(lags),
         "server_cpu_s": round(cpu, 2),
     }
+
+
+async def turn_on_auto_assignment(dsn: str, capacity: int) -> None:
+    """Four active members and auto-assignment on (every active member eligible)."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        workspace_id = await connection.fetchval("SELECT id FROM workspaces LIMIT 1")
+        for number in range(4):
+            user_id = await connection.fetchval(
+                "INSERT INTO users (email, name) VALUES ($1, $1) RETURNING id",
+                f"agent{number}@bench.test",
+            )
+            await connection.execute(
+                "INSERT INTO memberships (workspace_id, user_id, role) VALUES ($1, $2, 'agent')",
+                workspace_id,
+                user_id,
+            )
+        await connection.execute(
+            "INSERT INTO assignment_settings (workspace_id, enabled, eligibility,"
+            " default_capacity) VALUES ($1, true, 'active', $2)",
+            workspace_id,
+            capacity,
+        )
+    finally:
+        await connection.close()
 
 
 async def send(args: argparse.Namespace, poster: HttpPoster, plan: list) -> dict[str, int]:

@@ -14,6 +14,7 @@ from litestar.di import Provide
 
 from wazify import __version__
 from wazify.accounts.routes import accounts_router
+from wazify.assignment.routes import assignment_router
 from wazify.audit.routes import audit_router
 from wazify.auth.guards import PRINCIPAL_DEPENDENCY
 from wazify.auth.middleware import AuthMiddleware
@@ -48,6 +49,7 @@ from wazify.web.headers import add_security_headers
 from wazify.webhooks.admin import receipts_router
 from wazify.webhooks.routes import instagram_webhook
 from wazify.webhooks.service import WebhookPipeline
+from wazify.workers.assignment import AssignmentSweeper
 from wazify.workers.deletions import DeletionWorker
 from wazify.workers.export_sweeper import ExportSweeper
 from wazify.workers.exports import ExportWorker
@@ -91,6 +93,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.webhooks.start()
         app.state.snoozes = SnoozeSweeper(app.state.runtime)
         app.state.snoozes.start()
+        app.state.assignment = AssignmentSweeper(app.state.runtime)
+        app.state.assignment.start()
         app.state.retention = EventRetentionSweeper(app.state.runtime)
         app.state.retention.start()
         app.state.token_refresher = TokenRefresher(app.state.runtime)
@@ -127,6 +131,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             await app.state.token_refresher.stop()
             await app.state.retention.stop()
             await app.state.snoozes.stop()
+            await app.state.assignment.stop()
             await app.state.webhooks.stop()
             await app.state.realtime.stop()
             if owned:
@@ -170,6 +175,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             labels_router,
             canned_router,
             reports_router,
+            assignment_router,
             instagram_webhook,
             workspace_router,
             privacy_router,

@@ -184,6 +184,36 @@ class LabelView(View, kw_only=True):
     color: str = "gray"
 
 
+class AssignmentSettingsView(View, kw_only=True):
+    enabled: bool = False
+    eligibility: Literal["online", "active"] = "online"
+    strategy: Literal["least_loaded", "round_robin"] = "least_loaded"
+    default_capacity: int = 5
+    offline_return_minutes: int | None = None
+
+
+class AssignmentMemberView(View, kw_only=True):
+    """A member's load (conversations assigned and not resolved) against capacity."""
+
+    user_id: int
+    name: str
+    role: Role
+    online: bool
+    capacity: int
+    own_capacity: int | None = None  # null: the workspace's default
+    load: int
+
+
+class AssignmentOverview(View, kw_only=True):
+    """The team view's queue: how many wait, since when the longest has, members' loads."""
+
+    settings: AssignmentSettingsView
+    waiting: int
+    oldest_waiting_since: datetime | None = None
+    longest_wait_seconds: int = 0
+    members: list[AssignmentMemberView]
+
+
 class CannedResponseView(View, kw_only=True):
     """A saved reply; `owner_id` is None for one shared with the workspace."""
 

@@ -49,6 +49,7 @@ RAW_INDEXES = {
     "memberships_user", "sessions_user", "api_tokens_workspace", "login_attempts_key",
     "ig_accounts_workspace", "contacts_workspace", "contacts_profile_due", "conversations_recent",
     "conversations_assignee", "conversations_snoozed", "messages_mid", "messages_client_id",
+    "assignment_queue_order",
     "messages_history", "messages_outbox", "messages_search", "deferred_effects_mid",
     "events_created", "audit_entries_recent", "audit_entries_actor", "webhook_receipts_pending",
     "webhook_receipts_state", "webhook_receipts_accounts", "oauth_states_expiry",

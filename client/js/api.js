@@ -106,6 +106,10 @@ export function createApi({ fetch = globalThis.fetch.bind(globalThis), base = ""
     createCanned: (body) => request("POST", "/api/v1/canned-responses", body),
     updateCanned: (cannedId, body) => request("PATCH", `/api/v1/canned-responses/${cannedId}`, body),
     deleteCanned: (cannedId) => request("DELETE", `/api/v1/canned-responses/${cannedId}`),
+    // Auto-assignment
+    assignment: () => request("GET", "/api/v1/assignment"),
+    updateAssignment: (body) => request("PATCH", "/api/v1/assignment/settings", body),
+    setCapacity: (userId, capacity) => request("PUT", `/api/v1/assignment/members/${userId}/capacity`, { capacity }),
     // Administration
     members: (cursor) => request("GET", "/api/v1/members" + query({ cursor, limit: 200 })),
     createMember: (body) => request("POST", "/api/v1/members", body),

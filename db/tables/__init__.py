@@ -1,5 +1,6 @@
 """Piccolo tables, one module per area: the schema's definition (db/migrations follows them)."""
 
+from wazify.db.tables.assignment import AssignmentMember, AssignmentQueue, AssignmentSettings
 from wazify.db.tables.exports import ExportJob
 from wazify.db.tables.history import ImportJob
 from wazify.db.tables.identity import (
@@ -67,6 +68,9 @@ ALL_TABLES = (
     ConversationStatusChange,
     ReportFact,
     ReportSettings,
+    AssignmentSettings,
+    AssignmentMember,
+    AssignmentQueue,
 )
 
 __all__ = [table.__name__ for table in ALL_TABLES] + ["ALL_TABLES"]

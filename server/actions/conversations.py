@@ -6,6 +6,11 @@ its conversation.assigned names the earlier one's as previous, in seq order (the
 is taken while the row lock is held). A change that changes nothing emits and audits
 nothing. Preconditions on the locked row are checked here (claiming an assigned
 conversation, an agent unassigning someone else); role checks stay in the routes' guards.
+
+Auto-assignment (actions/assignment.py): each action first holds the workspace's
+assignment lock FOR SHARE (before the conversation row, the lock order), so no automatic
+decision interleaves with it. An assignment takes the conversation out of the queue; a
+resolve or a reassignment makes room for the queue's head; a reopen queues it.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from wazify.actions.assignment import dequeue, enqueue, hold, request_decision
 from wazify.actions.report_facts import record_status_change
 from wazify.actions.uow import UnitOfWork
 from wazify.conversations.queries import conversation_views
@@ -82,14 +88,23 @@ async def _check_assignee(uow: UnitOfWork, workspace_id: int, user_id: int) -> N
         )
 
 
-async def _set_assignee(
-    uow: UnitOfWork, row: Row, assignee_id: int | None, by: int | None
+async def set_assignee(
+    uow: UnitOfWork,
+    row: Row,
+    assignee_id: int | None,
+    by: int | None,
+    *,
+    reason: tuple[str, dict] | None = None,
 ) -> ConversationView:
+    """`reason`: an automatic assignment's (text for the event, details for the audit)."""
     previous = row["assignee_id"]
     if previous == assignee_id:
         return await _view(uow, row["id"])
     if assignee_id is not None:
         await _check_assignee(uow, row["workspace_id"], assignee_id)
+        await dequeue(uow, row["id"])
+    if previous is not None:
+        request_decision(uow, row["workspace_id"])  # the previous assignee has room
     await Conversation.update(
         {Conversation.assignee: assignee_id, Conversation.updated_at: db_now()}
     ).where(Conversation.id == row["id"])
@@ -99,7 +114,7 @@ async def _set_assignee(
         "conversation",
         row["id"],
         before={"assignee_id": previous},
-        after={"assignee_id": assignee_id},
+        after={"assignee_id": assignee_id, **(reason[1] if reason else {})},
     )
     view = await _view(uow, row["id"])
     uow.emit(
@@ -109,6 +124,7 @@ async def _set_assignee(
             conversation=view,
             previous_assignee_id=previous,
             assigned_by=by,
+            reason=reason[0] if reason else None,
         )
     )
     return view
@@ -118,14 +134,16 @@ async def do_assign(
     uow: UnitOfWork, workspace_id: int, conversation_id: int, assignee_id: int, *, by: int | None
 ) -> ConversationView:
     """(Re)assign to an active member of the workspace, whoever holds it now."""
+    await hold(uow, [workspace_id])
     row = await lock_conversation(uow, workspace_id, conversation_id)
-    return await _set_assignee(uow, row, assignee_id, by)
+    return await set_assignee(uow, row, assignee_id, by)
 
 
 async def do_claim(
     uow: UnitOfWork, workspace_id: int, conversation_id: int, user_id: int
 ) -> ConversationView:
     """Take an unassigned conversation (claiming one's own again changes nothing)."""
+    await hold(uow, [workspace_id])
     row = await lock_conversation(uow, workspace_id, conversation_id)
     if row["assignee_id"] not in (None, user_id):
         raise Conflict(
@@ -133,7 +151,7 @@ async def do_claim(
             " an admin or supervisor can reassign it",
             code="already_assigned",
         )
-    return await _set_assignee(uow, row, user_id, user_id)
+    return await set_assignee(uow, row, user_id, user_id)
 
 
 async def do_unassign(
@@ -145,7 +163,9 @@ async def do_unassign(
     only_if_assignee: int | None = None,
 ) -> ConversationView:
     """Leave the conversation unassigned. With `only_if_assignee`, only that member may be
-    removed (an agent unassigning itself): checked on the locked row, so it cannot race."""
+    removed (an agent unassigning itself): checked on the locked row, so it cannot race.
+    The conversation is not queued: whoever let it go leaves it to be claimed by hand."""
+    await hold(uow, [workspace_id])
     row = await lock_conversation(uow, workspace_id, conversation_id)
     current = row["assignee_id"]
     if only_if_assignee is not None and current not in (None, only_if_assignee):
@@ -153,7 +173,7 @@ async def do_unassign(
             f"conversation {conversation_id} is assigned to member {current}, not to you;"
             " unassigning someone else needs the admin or supervisor role"
         )
-    return await _set_assignee(uow, row, None, by)
+    return await set_assignee(uow, row, None, by)
 
 
 def check_status(status: str, snoozed_until: datetime | None, now: datetime) -> None:
@@ -179,10 +199,17 @@ async def do_set_status(
 ) -> ConversationView:
     """open (reopen by hand), pending until `snoozed_until`, or resolved."""
     check_status(status, snoozed_until, uow.now)
+    automatic = await hold(uow, [workspace_id])
     row = await lock_conversation(uow, workspace_id, conversation_id)
     if (row["status"], row["snoozed_until"]) == (status, snoozed_until):
         return await _view(uow, conversation_id)
     await _write_status(uow, row, status, snoozed_until, "conversation.status_changed")
+    if status != "open":
+        await dequeue(uow, conversation_id)
+        if row["assignee_id"] is not None and status == "resolved":
+            request_decision(uow, workspace_id)  # its assignee has room
+    elif automatic and row["assignee_id"] is None:
+        await enqueue(uow, workspace_id, [(conversation_id, uow.now)], "reopened")
     return await _view(uow, conversation_id)
 
 
@@ -224,6 +251,10 @@ async def do_wake_snoozed(uow: UnitOfWork, limit: int = 100) -> list[int]:
     )
     for row in rows:
         await _write_status(uow, row, "open", None, "conversation.woken")
+        if row["assignee_id"] is None:
+            # Without the assignment lock (the rows are locked first): a decision running
+            # now leaves it for the next one, which this unit requests.
+            await enqueue(uow, row["workspace_id"], [(row["id"], uow.now)], "woken")
     return [row["id"] for row in rows]
 
 

@@ -7,6 +7,10 @@ and fsync-bound commits cap single-row writes near 1,500/s. Every `mid` is store
 
 SQL in the unit's transaction: one set-based statement per table and batch, where Piccolo's
 bulk insert takes 3x as long for 100 rows and cannot upsert from unnest (docs/migrations.md).
+Auto-assignment: the batch first holds its workspaces' assignment locks FOR SHARE (one
+indexed read, the only cost when auto-assignment is off); a customer's new message in an
+open, unassigned conversation queues it (actions/assignment.py), and the decision runs
+after the commit.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from datetime import datetime
 
 import msgspec
 
+from wazify.actions.assignment import enqueue, hold
 from wazify.actions.echo_match import match_overtaking_echoes
 from wazify.actions.inbound_effects import EFFECTS, apply_deferred, apply_effects
 from wazify.actions.inbound_parties import upsert_contacts, upsert_conversations
@@ -208,6 +213,8 @@ async def do_apply_inbound(
 async def _store_rows(
     uow: UnitOfWork, drafts: list[tuple[RowDraft, AccountRef]], result: InboundResult
 ) -> None:
+    # Before any conversation row is locked: the lock order of actions/assignment.py.
+    automatic = await hold(uow, [account.workspace_id for _, account in drafts])
     contacts = await upsert_contacts(
         uow, [(account, draft.contact_igsid) for draft, account in drafts], result
     )
@@ -241,9 +248,24 @@ async def _store_rows(
         await _emit_created(
             uow, [(a.workspace_id, cid, view) for _, a, cid, view in inserted], result
         )
+        if automatic:
+            await _queue_waiting(uow, automatic, [(d, a, cid) for d, a, cid, _ in inserted])
     # Effects that came before their message apply after its message.created. Rows that
     # existed already count too: a reply learns its mid from the Send API, not from here.
     await apply_deferred(uow, sorted({(account.id, draft.mid) for draft, account, _ in placed}))
+
+
+async def _queue_waiting(
+    uow: UnitOfWork, automatic: set[int], inserted: list[tuple[RowDraft, AccountRef, int]]
+) -> None:
+    """Queue the conversations a customer now waits in, since their first new message
+    (`inserted` is in Meta's time order); enqueue keeps only the open, unassigned ones."""
+    waiting: dict[int, dict[int, datetime]] = {}
+    for draft, account, conversation_id in inserted:
+        if draft.from_customer and draft.counts_as_unread and account.workspace_id in automatic:
+            waiting.setdefault(account.workspace_id, {}).setdefault(conversation_id, draft.sent_at)
+    for workspace_id, conversations in sorted(waiting.items()):
+        await enqueue(uow, workspace_id, sorted(conversations.items()), "customer_waiting")
 
 
 async def _emit_created(

@@ -8,6 +8,7 @@ from typing import Literal
 import asyncpg
 from piccolo.columns.combination import Combinable
 
+from wazify.actions.assignment import hold, release_member
 from wazify.actions.uow import UnitOfWork
 from wazify.db.expressions import db_now
 from wazify.db.tables import ApiToken, Membership, Session, User
@@ -161,7 +162,9 @@ async def do_set_role(uow: UnitOfWork, workspace_id: int, user_id: int, role: st
 
 async def do_deactivate_member(uow: UnitOfWork, workspace_id: int, user_id: int) -> MemberView:
     """Deactivate and cut off at once: the member's sessions and API tokens in this
-    workspace end in the same transaction."""
+    workspace end in the same transaction. With auto-assignment on, their open
+    conversations go back to the queue."""
+    automatic = await hold(uow, [workspace_id])  # before the member's row: the lock order
     before = await _lock_member(uow, workspace_id, user_id)
     if not before.active:
         return before
@@ -186,6 +189,8 @@ async def do_deactivate_member(uow: UnitOfWork, workspace_id: int, user_id: int)
         before={"active": True},
         after={"active": False},
     )
+    if automatic:
+        await release_member(uow, workspace_id, user_id, "member_deactivated")
     return await _emit_member(uow, workspace_id, user_id)
 
 

@@ -10,6 +10,9 @@ One Postgres transaction. Just before commit, the outermost unit takes sequence 
 its buffered events with one UPDATE per workspace on the counter row, whose lock is held
 until commit: sequence order is commit order and a rollback leaves no hole. It inserts the
 event and audit rows, commits, and only then publishes. A nested unit joins the outer one.
+Work registered with `uow.after_commit` (auto-assignment's decisions, which take their own
+lock in their own transaction) runs after the publish, once per key; a failure there is
+logged, never raised: what the unit wrote has committed.
 
 Piccolo queries made inside a unit run in its transaction, on its connection (db/engine.py,
 `piccolo_joins`): table-class queries and `uow.conn` SQL see the same uncommitted rows and
@@ -22,7 +25,8 @@ writes thousands), where Piccolo's bulk insert takes 3x as long for 100 rows (do
 from __future__ import annotations
 
 import contextvars
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,6 +39,8 @@ from wazify.db.engine import piccolo_joins
 from wazify.realtime.broker import LoggedEvent
 from wazify.realtime.events import EVERYONE, Audience, EventBase, encode_event
 from wazify.runtime import Runtime
+
+log = logging.getLogger("wazify.actions")
 
 _current: contextvars.ContextVar[UnitOfWork | None] = contextvars.ContextVar(
     "wazify_unit_of_work", default=None
@@ -72,6 +78,7 @@ class UnitOfWork:
     events: list[tuple[EventBase, Audience]] = field(default_factory=list)
     audits: list[_PendingAudit] = field(default_factory=list)
     committed: list[LoggedEvent] = field(default_factory=list)
+    after: dict[object, Callable[[], Awaitable[object]]] = field(default_factory=dict)
 
     @property
     def now(self) -> datetime:
@@ -80,6 +87,10 @@ class UnitOfWork:
     def emit(self, event: EventBase, audience: Audience = EVERYONE) -> None:
         """Buffer an event; it gets its sequence number and is stored at commit."""
         self.events.append((event, audience))
+
+    def after_commit(self, key: object, work: Callable[[], Awaitable[object]]) -> None:
+        """Run `work` once the unit has committed and published (once per key)."""
+        self.after.setdefault(key, work)
 
     def audit(
         self,
@@ -199,3 +210,8 @@ async def unit_of_work(runtime: Runtime, actor: Actor) -> AsyncIterator[UnitOfWo
             _current.reset(token)
     if uow.committed:
         await runtime.broker.publish(uow.committed)
+    for work in uow.after.values():
+        try:
+            await work()
+        except Exception:
+            log.exception("work after a commit failed")

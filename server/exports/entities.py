@@ -280,4 +280,9 @@ OTHER_TABLES: dict[str, str] = {
     "content_scrubs": "a work queue of ids (unsent messages whose copies are being removed)",
     "report_facts": "figures derived from messages and status changes, both exported"
     " (`wazify metrics rebuild` derives them again)",
+    "assignment_settings": "auto-assignment's settings: each change is in audit_entries.jsonl"
+    " (assignment.settings_changed)",
+    "assignment_members": "members' own capacities (each change is in audit_entries.jsonl,"
+    " assignment.capacity_changed) and live presence",
+    "assignment_queue": "a work queue of ids (conversations waiting for a member with room)",
 }

@@ -69,6 +69,8 @@ class ConversationAssigned(EventBase, tag="conversation.assigned"):
     conversation: ConversationView
     previous_assignee_id: int | None = None
     assigned_by: int | None = None
+    # Set on automatic assignments (assigned_by is then null): why this member, why now.
+    reason: str | None = None
 
 
 class ConversationRead(EventBase, tag="conversation.read"):

@@ -8,6 +8,9 @@ ended session is disconnected within seconds.
 
 Validation is SQL through the engine's pool: one statement per kind for every open socket, the
 ids as one array parameter (Piccolo's is_in sends one parameter per id) (docs/migrations.md).
+A member's merged presence moving between offline and present (online or away) is stored
+for auto-assignment (actions/assignment_settings.record_presence), one member at a time
+from this process's latest merged view: every process writes the same final state.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from datetime import timedelta
 
 import msgspec
 
+from wazify.actions.assignment_settings import record_presence
 from wazify.lib.tasks import spawn
 from wazify.realtime.connection import Connection
 from wazify.realtime.hub import Hub
@@ -74,6 +78,8 @@ class Realtime:
         self.validate_seconds = validate_seconds
         self._dirty: set[tuple[int, int]] = set()
         self._flusher: asyncio.Task[None] | None = None
+        self._present: set[tuple[int, int]] = set()
+        self._recorder: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
@@ -85,7 +91,7 @@ class Realtime:
         ]
 
     async def stop(self) -> None:
-        tasks = [*self._tasks, *([self._flusher] if self._flusher else [])]
+        tasks = [*self._tasks, *(t for t in (self._flusher, self._recorder) if t)]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -145,6 +151,15 @@ class Realtime:
                 [_signal_encoder.encode(PresenceSignal(report)) for report in reports]
             )
 
+    async def _record_presence(self) -> None:
+        while self._present:
+            workspace_id, user_id = self._present.pop()
+            online = self.presence.state(workspace_id, user_id) != "offline"
+            try:
+                await record_presence(self.runtime, workspace_id, user_id, online)
+            except Exception as error:  # the next change (or heartbeat expiry) records it
+                log.warning("could not record presence for auto-assignment: %s", error)
+
     async def send_typing(self, connection: Connection, conversation_id: int) -> None:
         principal = connection.principal
         signal = TypingSignal(
@@ -187,6 +202,10 @@ class Realtime:
         if state != old_state:
             frame = PresenceChanged(user_id=user_id, state=state)  # type: ignore[arg-type]
             self.hub.broadcast(workspace_id, encode_frame(frame))
+            if (state == "offline") != (old_state == "offline"):
+                self._present.add((workspace_id, user_id))
+                if self._recorder is None or self._recorder.done():
+                    self._recorder = spawn(self._record_presence(), "presence-record")
         for conversation_id in sorted(viewing ^ old_viewing):
             frame = Viewing(
                 conversation_id=conversation_id,

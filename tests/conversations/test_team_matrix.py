@@ -1,5 +1,6 @@
-"""Every route of the notes, labels and canned responses modules x every role (by session),
-an agent's API token and nobody, with the exact answer; and every such route has a row."""
+"""Every route of the notes, labels, canned responses and auto-assignment modules x every
+role (by session), an agent's API token and nobody, with the exact answer; and every such
+route has a row."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from litestar.routes import HTTPRoute
 
 from tests.conversations.conftest import Shop
 from tests.conversations.test_matrix import fill, shape
+from wazify.assignment.routes import assignment_router
 from wazify.canned.routes import canned_router
 from wazify.labels.routes import labels_router
 from wazify.notes.routes import notes_router
@@ -52,6 +54,9 @@ ROUTES: list[tuple[str, str, dict | None, dict[str, int]]] = [
     ("DELETE", CR + "/{shared}", None, staff(204)),
     ("PATCH", CR + "/{own_canned}", {"text": "u"}, everyone(200)),
     ("DELETE", CR + "/{own_canned}", None, everyone(204)),
+    ("GET", "/api/v1/assignment", None, everyone(200)),
+    ("PATCH", "/api/v1/assignment/settings", {"strategy": "round_robin"}, staff(200)),
+    ("PUT", "/api/v1/assignment/members/{member}/capacity", {"capacity": 3}, staff(200)),
 ]
 
 
@@ -69,6 +74,7 @@ async def scene(shop: Shop, who: str, n: int) -> tuple[dict[str, object], dict[s
     values = {
         "n": n,
         "c": cid,
+        "member": shop.agent2.user_id,
         "own_note": await made(caller, f"/api/v1/conversations/{cid}/notes", {"text": "mine"}),
         "others_note": await made(shop.agent2, f"/api/v1/conversations/{cid}/notes", {"text": "b"}),
         "label": await made(shop.admin, "/api/v1/labels", {"name": f"VIP {n}"}),
@@ -103,7 +109,7 @@ def test_every_team_route_has_a_guard_and_a_row_in_the_matrix(app) -> None:
     covered = {(method, shape(path)) for method, path, _, _ in ROUTES}
     ours = {
         handler.handler_name
-        for router in (notes_router, labels_router, canned_router)
+        for router in (notes_router, labels_router, canned_router, assignment_router)
         for route in router.routes
         for handler in route.route_handlers
     }

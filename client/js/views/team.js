@@ -2,18 +2,21 @@
 // from there (the same actions as the conversation header).
 
 import { h, replace } from "../dom.js";
+import { createAssignmentPanel } from "./assignment.js";
 import { contactName, shortTime } from "../format.js";
 import { presenceDot } from "./avatar.js";
 import { labelChips } from "./labels.js";
 
 const OPEN = new Set(["open", "pending"]);
 
-// ctx: {actions: {assign, unassign}}
+// ctx: {api, actions: {assign, unassign}}
 export function createTeamView(ctx) {
   const body = h("div", { class: "team-grid" });
+  const assignment = createAssignmentPanel(ctx);
   const el = h("section", { class: "page team", "aria-labelledby": "team-title" },
     h("h1", { id: "team-title" }, "Team"),
-    h("p", { class: "hint" }, "Presence is live. Open and snoozed conversations per member; reassign from here."), body);
+    h("p", { class: "hint" }, "Presence is live. Open and snoozed conversations per member; reassign from here."),
+    assignment.el, body);
   let version = "";
 
   function conversationRow(state, c, staff) {
@@ -44,6 +47,7 @@ export function createTeamView(ctx) {
       const open = Object.values(state.known).filter((c) => OPEN.has(c.status));
       const next = JSON.stringify([open, state.snapshot.team, state.me.role, state.snapshot.labels]);
       if (next === version) return;
+      assignment.update(state);
       version = next;
       const staff = state.me.role !== "agent";
       const cards = state.snapshot.team.filter((m) => m.active).map((m) =>

@@ -1,0 +1,173 @@
+"""Auto-assignment's settings (admins and supervisors; the routes check the role), each
+member's capacity, and presence as assignment sees it.
+
+Every change takes the workspace's assignment lock FOR UPDATE (the settings row, made
+here when missing), so it waits for decisions and queueing in flight, and requests a
+decision after commit: turning auto-assignment on, raising a capacity or a member coming
+online makes room. Turning it on queues the open, unassigned conversations, longest
+waiting first; turning it off empties the queue (nothing is unassigned).
+"""
+
+from __future__ import annotations
+
+from wazify.actions.assignment import request_decision
+from wazify.actions.uow import Actor, UnitOfWork, unit_of_work
+from wazify.db.tables.assignment import CAPACITY_MAX, ELIGIBILITY, OFFLINE_MAX, STRATEGIES
+from wazify.lib.errors import Invalid, NotFound
+from wazify.runtime import Runtime
+from wazify.views import AssignmentSettingsView
+
+LOCK = """
+INSERT INTO assignment_settings (workspace_id) VALUES ($1)
+ON CONFLICT (workspace_id) DO UPDATE SET workspace_id = excluded.workspace_id
+RETURNING enabled, eligibility, strategy, default_capacity, offline_return_minutes
+"""
+
+QUEUE_ALL = """
+INSERT INTO assignment_queue (workspace_id, conversation_id, waiting_since, reason)
+SELECT workspace_id, id, coalesce(last_customer_message_at, created_at), 'enabled'
+FROM conversations WHERE workspace_id = $1 AND status = 'open' AND assignee_id IS NULL
+ON CONFLICT (conversation_id) DO NOTHING
+"""
+
+
+def check_capacity(capacity: int, field: str) -> int:
+    if not 0 <= capacity <= CAPACITY_MAX:
+        raise Invalid(f"a capacity is between 0 and {CAPACITY_MAX}", field=field)
+    return capacity
+
+
+def _check_choice(value: str, choices: tuple[str, ...], field: str) -> str:
+    if value not in choices:
+        raise Invalid(f"{field} {value!r}: use {' or '.join(choices)}", field=field)
+    return value
+
+
+async def do_update_settings(
+    uow: UnitOfWork,
+    workspace_id: int,
+    *,
+    enabled: bool | None = None,
+    eligibility: str | None = None,
+    strategy: str | None = None,
+    default_capacity: int | None = None,
+    offline_return_minutes: int | None = None,
+) -> AssignmentSettingsView:
+    """Change what is given (None: kept; offline_return_minutes 0 turns it off). No change,
+    no audit."""
+    if eligibility is not None:
+        _check_choice(eligibility, ELIGIBILITY, "eligibility")
+    if strategy is not None:
+        _check_choice(strategy, STRATEGIES, "strategy")
+    if default_capacity is not None:
+        check_capacity(default_capacity, "default_capacity")
+    if offline_return_minutes is not None and not 0 <= offline_return_minutes <= OFFLINE_MAX:
+        raise Invalid(
+            f"minutes between 1 and {OFFLINE_MAX}, or 0 for never", field="offline_return_minutes"
+        )
+    row = await uow.conn.fetchrow(LOCK, workspace_id)
+    before = AssignmentSettingsView(**dict(row))
+    after = AssignmentSettingsView(
+        enabled=before.enabled if enabled is None else enabled,
+        eligibility=eligibility or before.eligibility,
+        strategy=strategy or before.strategy,
+        default_capacity=before.default_capacity if default_capacity is None else default_capacity,
+        offline_return_minutes=before.offline_return_minutes
+        if offline_return_minutes is None
+        else offline_return_minutes or None,
+    )
+    if after == before:
+        return before
+    await uow.conn.execute(
+        "UPDATE assignment_settings SET enabled = $2, eligibility = $3, strategy = $4,"
+        " default_capacity = $5, offline_return_minutes = $6, updated_at = now()"
+        " WHERE workspace_id = $1",
+        workspace_id,
+        after.enabled,
+        after.eligibility,
+        after.strategy,
+        after.default_capacity,
+        after.offline_return_minutes,
+    )
+    if after.enabled and not before.enabled:
+        await uow.conn.execute(QUEUE_ALL, workspace_id)
+    elif before.enabled and not after.enabled:
+        await uow.conn.execute("DELETE FROM assignment_queue WHERE workspace_id = $1", workspace_id)
+    uow.audit(
+        "assignment.settings_changed",
+        workspace_id,
+        "workspace",
+        workspace_id,
+        before=_changed(before, after, before),
+        after=_changed(before, after, after),
+    )
+    request_decision(uow, workspace_id)
+    return after
+
+
+def _changed(
+    before: AssignmentSettingsView, after: AssignmentSettingsView, side: AssignmentSettingsView
+) -> dict:
+    names = ("enabled", "eligibility", "strategy", "default_capacity", "offline_return_minutes")
+    return {n: getattr(side, n) for n in names if getattr(before, n) != getattr(after, n)}
+
+
+async def do_set_capacity(
+    uow: UnitOfWork, workspace_id: int, user_id: int, capacity: int | None
+) -> int | None:
+    """A member's own capacity (None: the workspace's default). Returns it."""
+    if capacity is not None:
+        check_capacity(capacity, "capacity")
+    await uow.conn.fetchrow(LOCK, workspace_id)
+    member = await uow.conn.fetchval(
+        "SELECT user_id FROM memberships WHERE workspace_id = $1 AND user_id = $2",
+        workspace_id,
+        user_id,
+    )
+    if member is None:
+        raise NotFound(f"no member {user_id} in this workspace")
+    before = await uow.conn.fetchval(
+        "SELECT capacity FROM assignment_members WHERE workspace_id = $1 AND user_id = $2",
+        workspace_id,
+        user_id,
+    )
+    if before == capacity:
+        return capacity
+    await uow.conn.execute(
+        "INSERT INTO assignment_members (workspace_id, user_id, capacity) VALUES ($1, $2, $3)"
+        " ON CONFLICT (workspace_id, user_id) DO UPDATE SET capacity = excluded.capacity",
+        workspace_id,
+        user_id,
+        capacity,
+    )
+    uow.audit(
+        "assignment.capacity_changed",
+        workspace_id,
+        "user",
+        user_id,
+        before={"capacity": before},
+        after={"capacity": capacity},
+    )
+    request_decision(uow, workspace_id)
+    return capacity
+
+
+PRESENCE = """
+INSERT INTO assignment_members (workspace_id, user_id, online, online_changed_at)
+SELECT $1, $2, $3, now() WHERE EXISTS (
+    SELECT 1 FROM memberships WHERE workspace_id = $1 AND user_id = $2 AND active)
+ON CONFLICT (workspace_id, user_id) DO UPDATE
+SET online = excluded.online, online_changed_at = excluded.online_changed_at
+WHERE assignment_members.online IS DISTINCT FROM excluded.online
+RETURNING user_id
+"""
+
+
+async def record_presence(runtime: Runtime, workspace_id: int, user_id: int, online: bool) -> bool:
+    """Store a member's presence (every process reports the same merged state; the first
+    write changes it, the others nothing). Coming online requests a decision."""
+    async with unit_of_work(runtime, Actor.system("presence")) as uow:
+        changed = await uow.conn.fetchval(PRESENCE, workspace_id, user_id, online)
+        if changed is not None and online:
+            request_decision(uow, workspace_id)
+    return changed is not None
