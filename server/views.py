@@ -27,6 +27,15 @@ class MemberView(View, kw_only=True):
     active: bool
 
 
+class InvitationView(View, kw_only=True):
+    """A pending invitation, as admins see it (never its secret)."""
+
+    id: int
+    email: str
+    role: Role
+    expires_at: datetime
+
+
 class AccountView(View, kw_only=True):
     id: int
     ig_id: str

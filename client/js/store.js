@@ -22,6 +22,7 @@ export function initialState() {
     typing: {}, // conversation id -> {user id: {name, until}}
     connection: "connecting", // connecting | live | offline | resyncing
     exports: {}, // export id -> ExportView (admins: the Data screen and export.updated)
+    invitations: {}, // invitation id -> InvitationView (admins: pending, invitation.* events)
   };
 }
 
@@ -109,6 +110,12 @@ export function applyEvent(state, event) {
     next = forgetConversations(next, gone);
   } else if (kind === "export.updated") {
     next = { ...next, exports: { ...next.exports, [event.export.id]: event.export } };
+  } else if (kind === "invitation.created") {
+    next = { ...next, invitations: { ...next.invitations, [event.invitation.id]: event.invitation } };
+  } else if (kind === "invitation.removed") {
+    const invitations = { ...next.invitations };
+    delete invitations[event.invitation_id];
+    next = { ...next, invitations };
   } else if (kind === "note.created" || kind === "note.updated") {
     next = withNotes(next, event.note.conversation_id, (items) => items.filter((n) => n.id !== event.note.id).concat([event.note]));
   } else if (kind === "label.deleted") {
@@ -200,6 +207,11 @@ export function mergeExports(state, jobs) {
     else if (known.status === job.status) exports[job.id] = { ...known, download_path: job.download_path ?? null, download_url: job.download_url ?? null };
   }
   return { ...state, exports };
+}
+
+// The pending invitations from the API replace the list (events keep it current after).
+export function setInvitations(state, items) {
+  return { ...state, invitations: Object.fromEntries(items.map((i) => [i.id, i])) };
 }
 
 // A page of the list API: conversations not yet known join; known ones are already kept

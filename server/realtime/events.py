@@ -20,6 +20,7 @@ from wazify.views import (
     ConversationView,
     ExportView,
     ImportJobView,
+    InvitationView,
     LabelView,
     MemberView,
     MessageView,
@@ -175,6 +176,19 @@ class CannedResponseDeleted(EventBase, tag="canned_response.deleted"):
     canned_response_id: int
 
 
+class InvitationCreated(EventBase, tag="invitation.created"):
+    """An admin invited someone (to admins only: the list of pending invitations)."""
+
+    invitation: InvitationView
+
+
+class InvitationRemoved(EventBase, tag="invitation.removed"):
+    """A pending invitation left the list: cancelled by an admin, or accepted."""
+
+    invitation_id: int
+    reason: str = "cancelled"  # "cancelled" or "accepted"
+
+
 Event = (
     MessageCreated
     | MessageUpdated
@@ -203,6 +217,8 @@ Event = (
     | CannedResponseCreated
     | CannedResponseUpdated
     | CannedResponseDeleted
+    | InvitationCreated
+    | InvitationRemoved
 )
 
 EVENT_TYPES: tuple[type[EventBase], ...] = Event.__args__  # type: ignore[attr-defined]

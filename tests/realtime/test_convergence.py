@@ -406,3 +406,44 @@ async def test_the_team_tools_converge_for_every_viewer(client, runtime, admin, 
         "canned_response.updated",
         "canned_response.deleted",
     }
+
+
+async def test_invitations_and_a_deactivation_converge(client, runtime, admin, world) -> None:
+    """An invitation made and cancelled (admins only), and a deactivation that hands the
+    member's conversation back to the queue: each viewer's events bridge its bootstraps."""
+    ana = await world.member(admin.workspace_id, "ana@example.com", "agent")
+    await deliver(client, runtime, ALL_CASES["message_text"]())
+    [conversation] = (await bootstrap(client, admin))["conversations"]
+    claimed = await client.post(
+        f"/api/v1/conversations/{conversation['id']}/claim", headers=ana.headers
+    )
+    assert claimed.status_code == 200, claimed.text
+    made: dict = {}
+
+    async def invite() -> None:
+        response = await client.post(
+            "/api/v1/members", json={"email": "new@example.com", "role": "agent"},
+            headers=admin.headers,
+        )  # fmt: skip
+        assert response.status_code == 201, response.text
+        made.update(response.json()["invitation"])
+
+    async def cancel() -> None:
+        response = await client.delete(f"/api/v1/invitations/{made['id']}", headers=admin.headers)
+        assert response.status_code == 204, response.text
+
+    async def deactivate() -> None:
+        response = await client.post(
+            f"/api/v1/members/{ana.user_id}/deactivate", headers=admin.headers
+        )
+        assert response.status_code == 200, response.text
+
+    assert [e["type"] for e in await converges(client, runtime, admin, invite)] == [
+        "invitation.created"
+    ]
+    assert [e["type"] for e in await converges(client, runtime, admin, cancel)] == [
+        "invitation.removed"
+    ]
+    events = await converges(client, runtime, admin, deactivate)
+    assert [e["type"] for e in events] == ["member.updated", "conversation.assigned"]
+    assert events[1]["conversation"]["assignee_id"] is None
