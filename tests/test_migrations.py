@@ -58,6 +58,7 @@ RAW_INDEXES = {
     "export_jobs_active", "export_jobs_workspace", "export_jobs_contact", "export_jobs_expiry",
     "notes_conversation", "notes_search", "note_mentions_user", "labels_name",
     "conversation_labels_label", "canned_responses_shortcut",
+    "conversation_status_changes_conversation", "uploads_conversation",
 }  # fmt: skip
 WIDENED_KEYS = {
     ("events", "events_pkey", "PRIMARY KEY (workspace_id, seq)"),

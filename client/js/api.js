@@ -108,6 +108,7 @@ export function createApi({ fetch = globalThis.fetch.bind(globalThis), base = ""
     members: (cursor) => request("GET", "/api/v1/members" + query({ cursor, limit: 200 })),
     createMember: (body) => request("POST", "/api/v1/members", body),
     setRole: (userId, role) => request("PATCH", `/api/v1/members/${userId}`, { role }),
+    statusChanges: (id) => request("GET", `/api/v1/conversations/${id}/status-changes`),
     invitations: () => request("GET", "/api/v1/invitations"),
     cancelInvitation: (id) => request("DELETE", `/api/v1/invitations/${id}`),
     deactivate: (userId) => request("POST", `/api/v1/members/${userId}/deactivate`),

@@ -5,7 +5,7 @@
 // Each function takes a state and returns the next one; nothing here touches the DOM.
 
 import { applyEvent as applySnapshotEvent, byActivity, micros, patchLastMessage } from "./reducer.js";
-import { withNotes } from "./thread.js";
+import { addStatusChanges, withNotes } from "./thread.js";
 
 export const TYPING_MS = 6000; // "is typing" fades this long after the last signal
 
@@ -17,6 +17,7 @@ export function initialState() {
     known: {}, // conversation id -> conversation, a superset of snapshot.conversations
     histories: {}, // conversation id -> {messages (oldest first), older, loaded}
     notes: {}, // conversation id -> {items (oldest first), older, loaded}: the team's notes
+    statusChanges: {}, // conversation id -> its status changes (the thread's reopened lines)
     readPositions: {}, // conversation id -> my last read message id
     viewing: {}, // conversation id -> user ids who have it open
     typing: {}, // conversation id -> {user id: {name, until}}
@@ -30,7 +31,7 @@ export function loadBootstrap(state, boot) {
   const known = {};
   for (const c of boot.conversations) known[c.id] = c;
   // A reload (resync) starts histories afresh: they may have missed events.
-  return { ...state, snapshot: structuredClone(boot), cursor: boot.seq, known, histories: {}, notes: {}, viewing: {}, typing: {} };
+  return { ...state, snapshot: structuredClone(boot), cursor: boot.seq, known, histories: {}, notes: {}, statusChanges: {}, viewing: {}, typing: {} };
 }
 
 // Messages of a history: oldest first by (sent_at, id); optimistic ones (not yet known to
@@ -79,6 +80,7 @@ export function applyEvent(state, event) {
     next = clearTyping(next, message.conversation_id, message.author_id);
   } else if (kind.startsWith("conversation.") && event.conversation) {
     next = upsertKnown(next, event.conversation);
+    if (kind === "conversation.reopened" && next.statusChanges[event.conversation.id]) next = addStatusChanges(next, event.conversation.id, [event.change]);
   } else if (kind === "message.updated") {
     const message = event.message;
     next = { ...next, known: patchKnown(next.known, (list) => patchLastMessage(list, message.id, (last) => Object.assign(last, message))) };

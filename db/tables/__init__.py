@@ -21,6 +21,8 @@ from wazify.db.tables.inbox import (
     OAuthState,
     Reaction,
     ReadPosition,
+    StatusChange,
+    Upload,
 )
 from wazify.db.tables.log import AuditEntry, Event, Installation, WebhookReceipt
 from wazify.db.tables.privacy import ContentScrub, DataDeletionRequest, DeletionJob
@@ -48,6 +50,8 @@ ALL_TABLES = (
     Reaction,
     DeferredEffect,
     ReadPosition,
+    StatusChange,
+    Upload,
     Event,
     AuditEntry,
     WebhookReceipt,

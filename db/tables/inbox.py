@@ -74,6 +74,9 @@ class Conversation(Table, tablename="conversations"):
     human_agent_ends_at = Timestamptz(null=True, default=None)
     referral = JSONB(null=True, default=None)
     first_response_at = Timestamptz(null=True, default=None)
+    # When a customer's message last reopened it from resolved; cleared by the next change
+    # of status by hand or by a snooze ending (the list's "reopened" marker).
+    reopened_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=Now())
     updated_at = Timestamptz(default=Now())
 
@@ -178,3 +181,42 @@ class OAuthState(Table, tablename="oauth_states"):
     user = reference(User, "user_id")
     created_at = Timestamptz(default=Now())
     expires_at = Timestamptz(default=None)
+
+
+class StatusChange(Table, tablename="conversation_status_changes"):
+    """Every change of a conversation's status: by a member (`user`), by a snooze ending
+    (reason "snooze_ended") or by a customer's message reopening it ("customer_message",
+    with the message). The thread shows the reopenings."""
+
+    id = BigSerial(primary_key=True)
+    workspace = reference(Workspace, "workspace_id")
+    conversation = reference(Conversation, "conversation_id")
+    status_from = Text(default=None)
+    status_to = Text(default=None)
+    reason = Text(default=None)
+    user = reference(User, "user_id", null=True, on_delete=OnDelete.set_null)
+    message_id = BigInt(null=True, default=None)
+    created_at = Timestamptz(default=Now())
+
+    conversation_status_changes_reason_check = Check(
+        "reason IN ('member', 'snooze_ended', 'customer_message')"
+    )
+
+
+class Upload(Table, tablename="uploads"):
+    """A file a member attached from the composer: stored under the upload folder as
+    `file_name`, served to Meta at /media/<token> (unguessable), sent as `message_id`."""
+
+    id = BigSerial(primary_key=True)
+    workspace = reference(Workspace, "workspace_id")
+    conversation = reference(Conversation, "conversation_id")
+    token = Text(unique=True, default=None, secret=True)
+    file_name = Text(default=None)
+    kind = Text(default=None)
+    content_type = Text(default=None)
+    size = BigInt(default=None)
+    uploaded_by = reference(User, "uploaded_by", null=True, on_delete=OnDelete.set_null)
+    message_id = BigInt(null=True, default=None)
+    created_at = Timestamptz(default=Now())
+
+    uploads_kind_check = Check("kind IN ('image', 'video', 'audio')")

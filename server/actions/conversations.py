@@ -14,6 +14,7 @@ from datetime import datetime
 
 import asyncpg
 
+from wazify.actions.status_changes import record_status_change
 from wazify.actions.uow import UnitOfWork
 from wazify.conversations.queries import conversation_views
 from wazify.lib.errors import Conflict, Forbidden, Invalid, NotFound
@@ -178,9 +179,11 @@ async def do_set_status(
 async def _write_status(
     uow: UnitOfWork, row: asyncpg.Record, status: str, snoozed_until: datetime | None, action: str
 ) -> None:
+    """Any change by a member or a snooze ending also ends a customer's reopening (the
+    list's marker): someone has looked at it since."""
     await uow.conn.execute(
-        "UPDATE conversations SET status = $2, snoozed_until = $3, updated_at = now()"
-        " WHERE id = $1",
+        "UPDATE conversations SET status = $2, snoozed_until = $3, reopened_at = NULL,"
+        " updated_at = now() WHERE id = $1",
         row["id"],
         status,
         snoozed_until,
@@ -193,6 +196,11 @@ async def _write_status(
         before={"status": row["status"], "snoozed_until": row["snoozed_until"]},
         after={"status": status, "snoozed_until": snoozed_until},
     )
+    if row["status"] != status:
+        reason = "snooze_ended" if action == "conversation.woken" else "member"
+        await record_status_change(
+            uow, row["workspace_id"], row["id"], row["status"], status, reason
+        )
     view = await _view(uow, row["id"])
     uow.emit(ConversationUpdated(workspace_id=row["workspace_id"], at=uow.now, conversation=view))
 

@@ -19,6 +19,7 @@ from wazify.actions.inbound_effects import EFFECTS, apply_deferred, apply_effect
 from wazify.actions.inbound_parties import upsert_contacts, upsert_conversations
 from wazify.actions.inbound_rows import RowDraft, draft_row
 from wazify.actions.message_locks import lock_message_keys
+from wazify.actions.status_changes import record_reopenings
 from wazify.actions.uow import UnitOfWork
 from wazify.conversations.queries import conversation_views, message_views
 from wazify.meta.events import NormalizedItem
@@ -104,12 +105,15 @@ UPDATE conversations c SET
         ELSE greatest(c.last_activity_at, u.newest_at) END,
     status = CASE WHEN u.reopen THEN 'open' ELSE c.status END,
     snoozed_until = CASE WHEN u.reopen THEN NULL ELSE c.snoozed_until END,
+    reopened_at = CASE WHEN u.reopen AND c.status = 'resolved' THEN now()
+        ELSE c.reopened_at END,
     referral = coalesce(c.referral, u.referral),
     updated_at = now()
 FROM unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::bigint[], $5::timestamptz[],
             $6::bool[], $7::jsonb[])
      AS u(id, unread, customer_at, newest_id, newest_at, reopen, referral)
 WHERE c.id = u.id
+RETURNING c.id, c.workspace_id, c.reopened_at IS NOT DISTINCT FROM now() AS reopened
 """
 
 
@@ -119,21 +123,28 @@ class _Aggregate:
     customer_at: datetime | None = None
     newest: tuple[datetime, int] | None = None
     referral: dict | None = None
+    first_unread_id: int | None = None  # the customer's message that reopens it, if any
 
 
-async def _update_conversations(uow: UnitOfWork, inserted: list[tuple[RowDraft, int, int]]) -> None:
-    """Fold the new rows into their conversations: unread, windows, last message, reopen."""
+async def _update_conversations(
+    uow: UnitOfWork, inserted: list[tuple[RowDraft, int, int]]
+) -> list[tuple[int, int, int]]:
+    """Fold the new rows into their conversations: unread, windows, last message, reopen.
+    Returns the conversations a customer's message reopened from resolved (workspace id,
+    conversation id, that message's id)."""
     aggregates: dict[int, _Aggregate] = {}
     for draft, conversation_id, message_id in inserted:
         aggregate = aggregates.setdefault(conversation_id, _Aggregate())
         if draft.from_customer:
             aggregate.unread += 1 if draft.counts_as_unread else 0
+            if draft.counts_as_unread and aggregate.first_unread_id is None:
+                aggregate.first_unread_id = message_id
             aggregate.customer_at = max(filter(None, [aggregate.customer_at, draft.sent_at]))
         aggregate.newest = max(filter(None, [aggregate.newest, (draft.sent_at, message_id)]))
         if aggregate.referral is None and draft.from_customer:
             aggregate.referral = draft.attribution
     ordered = sorted(aggregates.items())
-    await uow.conn.execute(
+    rows = await uow.conn.fetch(
         UPDATE_CONVERSATIONS,
         [cid for cid, _ in ordered],
         [a.unread for _, a in ordered],
@@ -143,6 +154,11 @@ async def _update_conversations(uow: UnitOfWork, inserted: list[tuple[RowDraft, 
         [a.unread > 0 for _, a in ordered],
         [_json(a.referral) for _, a in ordered],
     )
+    return [
+        (row["workspace_id"], row["id"], aggregates[row["id"]].first_unread_id)
+        for row in sorted(rows, key=lambda row: row["id"])
+        if row["reopened"]
+    ]
 
 
 async def _confirm_echoes(uow: UnitOfWork, echoes: list[tuple[RowDraft, AccountRef]]) -> None:
@@ -221,11 +237,14 @@ async def _store_rows(
     ]
     if inserted:
         inserted.sort(key=lambda entry: (entry[0].sent_at, entry[3].id))
-        await _update_conversations(uow, [(d, cid, view.id) for d, _, cid, view in inserted])
+        reopened = await _update_conversations(
+            uow, [(d, cid, view.id) for d, _, cid, view in inserted]
+        )
         result.new_message_ids.extend(view.id for _, _, _, view in inserted)
         await _emit_created(
             uow, [(a.workspace_id, cid, view) for _, a, cid, view in inserted], result
         )
+        await record_reopenings(uow, reopened)
     # Effects that came before their message apply after its message.created. Rows that
     # existed already count too: a reply learns its mid from the Send API, not from here.
     await apply_deferred(uow, sorted({(account.id, draft.mid) for draft, account, _ in placed}))

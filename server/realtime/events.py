@@ -26,6 +26,7 @@ from wazify.views import (
     MessageView,
     NoteView,
     ReactionView,
+    StatusChangeView,
     WorkspaceView,
 )
 
@@ -70,6 +71,14 @@ class ConversationAssigned(EventBase, tag="conversation.assigned"):
     conversation: ConversationView
     previous_assignee_id: int | None = None
     assigned_by: int | None = None
+
+
+class ConversationReopened(EventBase, tag="conversation.reopened"):
+    """A customer's message reopened a resolved conversation (after its message.created):
+    the conversation as it stands and the change, for the line in the thread."""
+
+    conversation: ConversationView
+    change: StatusChangeView
 
 
 class ConversationRead(EventBase, tag="conversation.read"):
@@ -197,6 +206,7 @@ Event = (
     | ConversationCreated
     | ConversationUpdated
     | ConversationAssigned
+    | ConversationReopened
     | ConversationRead
     | ReadPositionUpdated
     | ContactUpdated

@@ -25,7 +25,17 @@ from wazify.actions.workspaces import do_create_workspace
 from wazify.app import create_app
 from wazify.fakemeta.graph import run_fake_graph_in_thread
 from wazify.fakemeta.items import now_ms
-from wazify.fakemeta.webhooks import ACCOUNT, ACCOUNT_B, ALL_CASES, CONTACT, CONTACT_B, TS_MS
+from wazify.fakemeta.webhooks import (
+    ACCOUNT,
+    ACCOUNT_B,
+    ALL_CASES,
+    CONTACT,
+    CONTACT_B,
+    TS_MS,
+    entry,
+    text_message,
+)
+from wazify.fakemeta.webhooks import body as webhook_body
 from wazify.meta.graph_client import GraphClient
 from wazify.runtime import Runtime
 from wazify.workers.history import HistoryImporter
@@ -447,3 +457,19 @@ async def test_invitations_and_a_deactivation_converge(client, runtime, admin, w
     events = await converges(client, runtime, admin, deactivate)
     assert [e["type"] for e in events] == ["member.updated", "conversation.assigned"]
     assert events[1]["conversation"]["assignee_id"] is None
+
+
+async def test_a_reopening_converges(client, runtime, admin) -> None:
+    """A customer's message reopening a resolved conversation: message.created, then
+    conversation.reopened, bridge the bootstraps."""
+    await deliver(client, runtime, ALL_CASES["message_text"]())
+    [conversation] = (await bootstrap(client, admin))["conversations"]
+    resolved = await client.post(
+        f"/api/v1/conversations/{conversation['id']}/status",
+        json={"status": "resolved"},
+        headers=admin.headers,
+    )
+    assert resolved.status_code == 200, resolved.text
+    again = webhook_body([entry(ACCOUNT, [text_message(ACCOUNT, CONTACT, "one more thing")])])
+    events = await converges(client, runtime, admin, lambda: deliver(client, runtime, again))
+    assert [e["type"] for e in events] == ["message.created", "conversation.reopened"]
