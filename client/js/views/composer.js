@@ -36,7 +36,8 @@ export function saveDraft(me, conversationId, text, mode) {
   }
 }
 
-// ctx: {me, state() -> store state, send(cid, text, cannedId), sendNote(cid, text), typing(cid)}
+// ctx: {me, state() -> store state, send(cid, text, cannedId), sendNote(cid, text),
+//       sendFile(cid, file), typing(cid)}
 export function createComposer(ctx) {
   let conversation = null;
   let account = null;
@@ -56,7 +57,10 @@ export function createComposer(ctx) {
     h("button", { type: "button", "data-mode": "reply", onclick: () => setMode("reply") }, "Reply"),
     h("button", { type: "button", "data-mode": "note", onclick: () => setMode("note") }, "Note"));
   const hint = h("span", { id: "reply-hint", class: "hint" });
-  const row = h("div", { class: "composer-row" }, input, button);
+  // Images, videos and audio files (what Instagram's Send API takes; the server checks).
+  const file = h("input", { type: "file", accept: "image/png,image/jpeg,image/gif,video/*,audio/*", class: "visually-hidden", "aria-label": "Attach an image, a video or an audio file", onchange: () => sendFile() });
+  const attach = h("label", { class: "composer-attach button", title: "Attach an image, a video or an audio file" }, file, "Attach");
+  const row = h("div", { class: "composer-row" }, attach, input, button);
   const form = h("form", { class: "composer", onsubmit: (e) => { e.preventDefault(); submit(); } },
     tabs, noteLabel, notice, row, flag, h("div", { class: "composer-foot" }, hint, counter));
   const pickers = attachPickers({ input, ctx, mode: () => mode, conversation: () => conversation, onChange: onInput });
@@ -132,8 +136,17 @@ export function createComposer(ctx) {
     flag.hidden = !s.unfilled.length;
     flag.textContent = s.unfilled.length ? `Fill in or remove ${s.unfilled.join(", ")} before sending.` : "";
     input.disabled = s.blocked;
+    file.disabled = s.blocked || s.note;
+    attach.hidden = s.note;
     button.disabled = s.blocked || s.tooLong || s.empty || s.unfilled.length > 0;
     input.setAttribute("aria-invalid", s.tooLong || s.unfilled.length ? "true" : "false");
+  }
+
+  async function sendFile() {
+    const chosen = file.files[0];
+    file.value = "";
+    if (!chosen || !conversation || state().blocked) return;
+    await ctx.sendFile(conversation.id, chosen);
   }
 
   async function submit() {

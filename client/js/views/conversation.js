@@ -39,6 +39,7 @@ export function createConversationView(ctx) {
     state: () => ctx.store.state,
     send: (cid, text, cannedId) => ctx.actions.send(cid, text, cannedId),
     sendNote: (cid, text) => ctx.actions.sendNote(cid, text),
+    sendFile: (cid, file) => ctx.actions.sendFile(cid, file),
     typing: (cid) => ctx.actions.typing(cid),
   });
   const el = h("section", { class: "conversation", "aria-label": "Conversation" }, header, scroller, activity, composer.el);
