@@ -25,7 +25,6 @@ from wazify.exports.links import download_path, has_expired, signature_is_valid
 from wazify.exports.queries import export_file, get_export, list_exports
 from wazify.exports.schemas import ExportJobView, ExportList, ExportRequest
 from wazify.lib.errors import Gone, Invalid, NotFound
-from wazify.lib.inputs import DbId
 from wazify.runtime import Runtime
 from wazify.settings import Settings
 from wazify.views import ExportView
@@ -90,7 +89,7 @@ async def exports_list(
 
 @get("/exports/{export_id:int}", guards=[require_admin])
 async def exports_get(
-    export_id: FromPath[DbId],
+    export_id: FromPath[int],
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
 ) -> ExportJobView:
@@ -103,7 +102,7 @@ async def exports_get(
 @get("/exports/{export_id:int}/download", guards=[public])
 async def exports_download(
     request: Request,
-    export_id: FromPath[DbId],
+    export_id: FromPath[int],
     runtime: NamedDependency[Runtime],
     expires: Annotated[int, QueryParameter(description="from the link")],
     signature: Annotated[str, QueryParameter(description="from the link", max_length=100)],

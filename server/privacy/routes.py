@@ -26,7 +26,6 @@ from litestar.params import FromPath, FromQuery
 from wazify.auth.guards import SKIP_AUTH, public, require_admin
 from wazify.auth.principal import Principal, client_addr
 from wazify.lib.errors import Forbidden, Invalid, Unavailable, UnsupportedMediaType
-from wazify.lib.inputs import DbId
 from wazify.meta.signed_request import (
     BadSignature,
     InvalidSignedRequest,
@@ -58,7 +57,7 @@ class DeletionAnswer(msgspec.Struct, kw_only=True):
 @post("/api/v1/contacts/{contact_id:int}/erase", guards=[require_admin], status_code=200)
 async def contacts_erase(
     request: Request,
-    contact_id: FromPath[DbId],
+    contact_id: FromPath[int],
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
 ) -> ErasureResponse:
