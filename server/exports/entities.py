@@ -35,6 +35,7 @@ from wazify.db.tables import (
     Message,
     Reaction,
     ReadPosition,
+    StatusChange,
     WebhookReceipt,
     Workspace,
 )
@@ -140,6 +141,11 @@ WORKSPACE_ENTITIES: tuple[Entity, ...] = (
     entity("messages.jsonl", Message, f"messages t WHERE {OF_WORKSPACE}"),
     entity("reactions.jsonl", Reaction, f"reactions t WHERE {OF_WORKSPACE}"),
     entity(
+        "status_changes.jsonl",
+        StatusChange,
+        f"conversation_status_changes t WHERE {OF_WORKSPACE}",
+    ),
+    entity(
         "read_positions.jsonl",
         ReadPosition,
         f"read_positions t WHERE {OF_WORKSPACE}",
@@ -233,4 +239,6 @@ OTHER_TABLES: dict[str, str] = {
     "data_deletion_requests": "Meta's callback codes, not a workspace's (deletion_jobs.jsonl"
     " names the code of each job it started)",
     "content_scrubs": "a work queue of ids (unsent messages whose copies are being removed)",
+    "uploads": "each file sent from the composer is its message's attachment in messages.jsonl"
+    " (its type and URL); where the server keeps the file is its own business",
 }

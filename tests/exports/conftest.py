@@ -21,7 +21,7 @@ from wazify.actions.accounts import do_register_account
 from wazify.actions.auth import do_create_invitation, do_create_token
 from wazify.actions.connections import do_create_oauth_state
 from wazify.actions.contacts import do_correct_contact
-from wazify.actions.conversations import do_assign, do_mark_read, do_unassign
+from wazify.actions.conversations import do_assign, do_mark_read, do_set_status, do_unassign
 from wazify.actions.exports import do_request_export
 from wazify.actions.replies import do_queue_reply, do_react
 from wazify.actions.uow import Actor, unit_of_work
@@ -227,6 +227,7 @@ async def _team_work(
         await do_correct_contact(uow, workspace_id, alice, display_name="Alice VIP", notes="n-a")
         await do_correct_contact(uow, workspace_id, bruno, notes="bruno-notes")
         await do_mark_read(uow, workspace_id, alice_chat, agent.user_id)
+        await do_set_status(uow, workspace_id, bruno_chat, "resolved")
         await do_mark_read(uow, workspace_id, bruno_chat, admin.user_id)
         reply, _ = await do_queue_reply(
             uow,

@@ -48,6 +48,7 @@ WORKSPACE_ROWS = {
     "messages.jsonl": "SELECT * FROM messages WHERE conversation_id IN"
     " (SELECT id FROM conversations WHERE workspace_id = $1)",
     "reactions.jsonl": "SELECT * FROM reactions WHERE workspace_id = $1",
+    "status_changes.jsonl": "SELECT * FROM conversation_status_changes WHERE workspace_id = $1",
     "read_positions.jsonl": "SELECT * FROM read_positions WHERE workspace_id = $1",
     "deferred_effects.jsonl": "SELECT * FROM deferred_effects WHERE account_id IN"
     " (SELECT id FROM ig_accounts WHERE workspace_id = $1)",
