@@ -105,7 +105,9 @@ UPDATE conversations c SET
         ELSE greatest(c.last_activity_at, u.newest_at) END,
     status = CASE WHEN u.reopen THEN 'open' ELSE c.status END,
     snoozed_until = CASE WHEN u.reopen THEN NULL ELSE c.snoozed_until END,
-    reopened_at = CASE WHEN u.reopen AND c.status = 'resolved' THEN now()
+    -- clock_timestamp(): later than this statement's start, unlike any value an earlier
+    -- statement wrote, so RETURNING tells exactly the rows this statement reopened.
+    reopened_at = CASE WHEN u.reopen AND c.status = 'resolved' THEN clock_timestamp()
         ELSE c.reopened_at END,
     referral = coalesce(c.referral, u.referral),
     updated_at = now()
@@ -113,7 +115,7 @@ FROM unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::bigint[], $5::timest
             $6::bool[], $7::jsonb[])
      AS u(id, unread, customer_at, newest_id, newest_at, reopen, referral)
 WHERE c.id = u.id
-RETURNING c.id, c.workspace_id, c.reopened_at IS NOT DISTINCT FROM now() AS reopened
+RETURNING c.id, c.workspace_id, coalesce(c.reopened_at >= statement_timestamp(), false) AS reopened
 """
 
 
