@@ -11,6 +11,8 @@ import msgspec
 import pytest
 
 from tests.replies.conftest import MESSAGES_PATH
+from wazify.actions.retention import do_expire_messages
+from wazify.actions.uow import Actor, unit_of_work
 from wazify.fakemeta.items import now_ms
 from wazify.uploads.sniff import MB, sniff
 
@@ -150,3 +152,19 @@ async def test_erasing_the_contact_removes_the_files(shop, fake) -> None:
     assert stored(shop) == []
     token = response.json()["attachments"][0]["url"].rsplit("/", 1)[1]
     assert (await shop.live.http.get(f"/media/{token}")).status_code == 404
+
+
+async def test_message_retention_removes_the_file_with_its_message(shop, fake) -> None:
+    response = await upload(shop, PNG)
+    assert response.status_code == 201, response.text
+    message_id = response.json()["id"]
+    await shop.settled(message_id, ("sent", "delivered", "read"))
+    pool = shop.runtime.engine.pool
+    await pool.execute(
+        "UPDATE messages SET sent_at = now() - interval '40 days' WHERE id = $1", message_id
+    )
+    async with unit_of_work(shop.runtime, Actor.system("test")) as uow:
+        expired = await do_expire_messages(uow, shop.workspace_id, 30, 100)
+    assert expired == 1
+    assert stored(shop) == []
+    assert await pool.fetchval("SELECT count(*) FROM uploads") == 0
