@@ -52,6 +52,10 @@ async def test_a_workspace_deletion_is_confirmed_shown_cancellable_and_survives_
     folder = workspace_folder(shop.runtime.settings.data_dir, "exports", shop.workspace_id)
     folder.mkdir(parents=True)
     (folder / "export.zip").write_bytes(b"an export")
+    # A file sent from the composer lives in the upload folder (a setting), per workspace.
+    uploaded = shop.runtime.settings.uploads_folder / str(shop.workspace_id) / "sent.png"
+    uploaded.parent.mkdir(parents=True)
+    uploaded.write_bytes(b"\x89PNG a picture")
     # A finished export lives in the exports folder (a setting), named by its job.
     exported = tmp_path / "elsewhere" / "7-1.zip"
     exported.parent.mkdir()
@@ -125,6 +129,7 @@ async def test_a_workspace_deletion_is_confirmed_shown_cancellable_and_survives_
     assert await db.fetchval("SELECT count(*) FROM users WHERE id = $1", both.user_id) == 1
     assert not folder.exists()
     assert not exported.exists()
+    assert not uploaded.parent.exists()
     deleted = await db.fetchrow(
         "SELECT workspace_id, after::text AS after FROM audit_entries"
         " WHERE action = 'workspace.deleted'"
