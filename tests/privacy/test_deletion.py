@@ -149,6 +149,22 @@ async def test_disconnecting_with_its_conversations_deletes_the_account_data(
     await shop.deliver(
         text_message(ACCOUNT_B, CONTACT, "second account stays 9090"), account=ACCOUNT_B
     )
+    # A file sent from the composer in each account's conversation: only the first goes.
+    files = {}
+    for account_id in (shop.account_id, other.id):
+        name = f"{shop.workspace_id}/{account_id}.png"
+        files[account_id] = shop.runtime.settings.uploads_folder / name
+        files[account_id].parent.mkdir(parents=True, exist_ok=True)
+        files[account_id].write_bytes(b"\x89PNG")
+        await db.execute(
+            "INSERT INTO uploads (workspace_id, conversation_id, token, file_name, kind,"
+            " content_type, size) SELECT $1, id, $2, $3, 'image', 'image/png', 4"
+            " FROM conversations WHERE account_id = $4 LIMIT 1",
+            shop.workspace_id,
+            f"token-{account_id}",
+            name,
+            account_id,
+        )
     before = await shop.bootstrap(shop.agent)
     watcher = await connect(shop.address, shop.agent, since=before["seq"])
     await watcher.wait_ready()
@@ -168,6 +184,7 @@ async def test_disconnecting_with_its_conversations_deletes_the_account_data(
     for needle in ("8080", "8081"):
         assert await find_everywhere(db, needle) == [], needle
     assert await find_everywhere(db, "9090") != []  # the other account's conversation
+    assert not files[shop.account_id].exists() and files[other.id].exists()
     await watcher.wait_for(lambda a: a.of_type("account.erased"))
     after = await shop.bootstrap(shop.agent)
     assert [a["id"] for a in after["accounts"]] == [other.id]
