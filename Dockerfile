@@ -37,7 +37,9 @@ ENV PATH="/opt/venv/bin:$PATH" \
 # directory contents are needed.
 RUN groupadd --gid 10001 wazify \
     && useradd --uid 10001 --gid wazify --no-create-home --home-dir /nonexistent \
-        --shell /usr/sbin/nologin wazify
+        --shell /usr/sbin/nologin wazify \
+    && install -d -o wazify -g wazify -m 0700 /var/lib/wazify /var/lib/wazify/uploads
+# The uploads volume (docker-compose.yml) starts as a copy of this folder: owned by the app.
 
 COPY --from=build /opt/venv /opt/venv
 

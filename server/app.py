@@ -43,6 +43,7 @@ from wazify.replies.routes import replies_handlers
 from wazify.reports.routes import reports_router
 from wazify.runtime import Runtime, open_runtime
 from wazify.settings import Settings, load_settings
+from wazify.uploads.routes import uploads_handlers
 from wazify.web.docs import openapi_config
 from wazify.web.files import web_app_routes
 from wazify.web.headers import add_security_headers
@@ -170,6 +171,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             conversations_router,
             contacts_router,
             *replies_handlers,  # after conversations_router: they share a path
+            *uploads_handlers,
             exports_router,
             notes_router,
             labels_router,

@@ -67,6 +67,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Data exports (docs/export.md): the folder of the files (None: data_dir/exports), how
     # long a finished export's download link lives; the job loop's tuning (tests shorten it).
     export_dir: Path | None = None
+    # Attachments sent from the composer (docs/attachments.md): their folder (None:
+    # data_dir/uploads), served to Meta at public_url/media/<token>.
+    upload_dir: Path | None = None
     export_link_hours: int = 24
     export_poll_seconds: float = 2.0
     export_lease_seconds: float = 60.0
@@ -85,6 +88,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def exports_folder(self) -> Path:
         return self.export_dir or self.data_dir / "exports"
+
+    @property
+    def uploads_folder(self) -> Path:
+        return self.upload_dir or self.data_dir / "uploads"
 
     @property
     def secure_cookies(self) -> bool:
@@ -200,6 +207,7 @@ def load_settings(
         raise SettingsError(f"META_GRAPH_VERSION: must look like v25.0, got {version!r}")
     data_dir = env.get("WAZIFY_DATA_DIR", "").strip()
     export_dir = env.get("WAZIFY_EXPORT_DIR", "").strip()
+    upload_dir = env.get("WAZIFY_UPLOAD_DIR", "").strip()
     port = _int(env, "WAZIFY_PORT", 8000, 1, 65535)
     log_level = env.get("WAZIFY_LOG_LEVEL", "INFO").strip().upper() or "INFO"
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -238,6 +246,7 @@ def load_settings(
         audit_retention_days=_int(env, "WAZIFY_AUDIT_RETENTION_DAYS", 365, 30, 3650),
         deletion_grace_days=_int(env, "WAZIFY_DELETION_GRACE_DAYS", 7, 0, 29),
         export_dir=Path(export_dir).expanduser() if export_dir else None,
+        upload_dir=Path(upload_dir).expanduser() if upload_dir else None,
         export_link_hours=_int(env, "WAZIFY_EXPORT_LINK_HOURS", 24, 1, 24 * 30),
         log_level=log_level,
         log_format=log_format,

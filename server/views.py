@@ -27,6 +27,15 @@ class MemberView(View, kw_only=True):
     active: bool
 
 
+class InvitationView(View, kw_only=True):
+    """A pending invitation, as admins see it (never its secret)."""
+
+    id: int
+    email: str
+    role: Role
+    expires_at: datetime
+
+
 class AccountView(View, kw_only=True):
     id: int
     ig_id: str
@@ -122,6 +131,9 @@ class ConversationView(View, kw_only=True):
     human_agent_ends_at: datetime | None = None
     referral: dict | None = None
     labels: list[int] = []  # label ids (LabelView), ascending
+    # When a customer's message reopened it from resolved; None once a member (or a snooze
+    # ending) changed its status since. The list's "reopened" marker.
+    reopened_at: datetime | None = None
 
 
 class ImportJobView(View, kw_only=True):
@@ -176,6 +188,20 @@ class NoteView(View, kw_only=True):
     created_at: datetime
     edited_at: datetime | None = None
     deleted: bool = False
+
+
+class StatusChangeView(View, kw_only=True):
+    """One change of a conversation's status. `reason`: "member" (`user_id` did it),
+    "snooze_ended", or "customer_message" (`message_id` reopened it from resolved)."""
+
+    id: int
+    conversation_id: int
+    status_from: Literal["open", "pending", "resolved"]
+    status_to: Literal["open", "pending", "resolved"]
+    reason: Literal["member", "snooze_ended", "customer_message"]
+    user_id: int | None = None
+    message_id: int | None = None
+    created_at: datetime
 
 
 class LabelView(View, kw_only=True):

@@ -61,6 +61,7 @@ RAW_INDEXES = {
     "conversation_labels_label", "canned_responses_shortcut",
     "conversations_facts_stale", "report_facts_range", "report_facts_conversation",
     "conversation_status_changes_conversation",
+    "uploads_conversation",
 }  # fmt: skip
 WIDENED_KEYS = {
     ("events", "events_pkey", "PRIMARY KEY (workspace_id, seq)"),

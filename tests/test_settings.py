@@ -125,6 +125,7 @@ def test_every_variable_is_read() -> None:
             "WAZIFY_SESSION_ABSOLUTE_HOURS": "8",
             "WAZIFY_EVENT_RETENTION_DAYS": "7",
             "WAZIFY_EXPORT_DIR": "/srv/exports",
+            "WAZIFY_UPLOAD_DIR": "/srv/uploads",
             "WAZIFY_EXPORT_LINK_HOURS": "48",
             "WAZIFY_LOG_LEVEL": "debug",
         }
@@ -148,11 +149,17 @@ def test_every_variable_is_read() -> None:
         event_retention_days=7,
         export_dir=Path("/srv/exports"),
         export_link_hours=48,
+        upload_dir=Path("/srv/uploads"),
         log_level="DEBUG",
     )
     assert settings.exports_folder == Path("/srv/exports")
+    assert settings.uploads_folder == Path("/srv/uploads")
     assert settings.secure_cookies is True
     assert not settings.embedded_database
+
+
+def test_uploads_go_under_the_data_folder_by_default() -> None:
+    assert load({"WAZIFY_DATA_DIR": "/srv/w"}).uploads_folder == Path("/srv/w/uploads")
 
 
 def test_public_url_follows_the_port_by_default() -> None:

@@ -32,6 +32,17 @@ export function createActions({ store, api, live }) {
         if (error.status !== 401) toast(`Couldn't load earlier messages: ${error.message}`, "error");
       }
     },
+    // An image, video or audio file from the composer: the server checks and stores it,
+    // then it is a pending reply like any other (its status follows as message.updated).
+    async sendFile(id, file) {
+      try {
+        store.update(S.acceptSentMessage, await api.upload(id, file, newClientId()));
+        return "sent";
+      } catch (error) {
+        if (error.status !== 401) toast(`Couldn't send ${file.name}: ${error.message}`, "error");
+        return "failed";
+      }
+    },
     // Shown at once as pending; the server's row replaces it (by client_id) when it comes.
     // Returns "restore" when the text must go back into the composer (session ended), or
     // {collision} when a teammate replied or it was reassigned since `guard.seen` (the

@@ -21,14 +21,15 @@ export function createApi({ fetch = globalThis.fetch.bind(globalThis), base = ""
 
   async function request(method, path, body, { quiet401 = false } = {}) {
     const headers = { Accept: "application/json" };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const file = typeof Blob !== "undefined" && body instanceof Blob; // sent as it is (uploads)
+    if (body !== undefined) headers["Content-Type"] = file ? body.type || "application/octet-stream" : "application/json";
     if (!SAFE.has(method) && csrf) headers["X-CSRF-Token"] = csrf;
     let response;
     try {
       response = await fetch(base + path, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined || file ? body : JSON.stringify(body),
         credentials: "same-origin",
       });
     } catch {
@@ -114,6 +115,10 @@ export function createApi({ fetch = globalThis.fetch.bind(globalThis), base = ""
     members: (cursor) => request("GET", "/api/v1/members" + query({ cursor, limit: 200 })),
     createMember: (body) => request("POST", "/api/v1/members", body),
     setRole: (userId, role) => request("PATCH", `/api/v1/members/${userId}`, { role }),
+    upload: (id, file, clientId) => request("POST", `/api/v1/conversations/${id}/attachments` + query({ client_id: clientId }), file),
+    statusChanges: (id) => request("GET", `/api/v1/conversations/${id}/status-changes`),
+    invitations: () => request("GET", "/api/v1/invitations"),
+    cancelInvitation: (id) => request("DELETE", `/api/v1/invitations/${id}`),
     deactivate: (userId) => request("POST", `/api/v1/members/${userId}/deactivate`),
     audit: (params) => request("GET", "/api/v1/audit" + query(params)),
     renameMember: (userId, name) => request("PATCH", `/api/v1/members/${userId}`, { name }),

@@ -10,7 +10,7 @@ import { installShortcuts } from "./shortcuts.js";
 import { LiveSocket } from "./socket.js";
 import * as S from "./store.js";
 import { createAccountView } from "./views/account.js";
-import { loadNotes } from "./thread.js";
+import { loadNotes, loadStatusChanges } from "./thread.js";
 import { createAdminView } from "./views/admin.js";
 import { presenceDot } from "./views/avatar.js";
 import { createCannedView } from "./views/canned.js";
@@ -311,6 +311,7 @@ async function openConversation(id) {
     if (!store.state.known[id]) store.update(S.mergeConversations, [await api.conversation(id)]);
     if (!store.state.histories[id]) store.update(S.addHistoryPage, id, await api.messages(id));
     await loadNotes(store, api, id);
+    await loadStatusChanges(store, api, id);
     markReadSoon(id);
     readMentionsIn(id);
   } catch (error) {

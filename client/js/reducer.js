@@ -62,6 +62,7 @@ export function applyEvent(snapshot, event) {
     kind === "conversation.created" ||
     kind === "conversation.updated" ||
     kind === "conversation.assigned" ||
+    kind === "conversation.reopened" ||
     kind === "message.created"
   ) {
     upsertConversation(snapshot, event.conversation);
@@ -108,6 +109,8 @@ export function applyEvent(snapshot, event) {
     // the event named erased data: its content is gone, its seq still counts
   } else if (kind === "export.updated") {
     // an admin's data export job: not part of the shared snapshot (store.js keeps them)
+  } else if (kind === "invitation.created" || kind === "invitation.removed") {
+    // admins' list of pending invitations: not part of the shared snapshot (store.js)
   } else if (kind === "note.created" || kind === "note.updated") {
     // notes are loaded per conversation, like its messages: not in the snapshot
   } else if (kind === "mentions.updated") {

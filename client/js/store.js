@@ -5,7 +5,7 @@
 // Each function takes a state and returns the next one; nothing here touches the DOM.
 
 import { applyEvent as applySnapshotEvent, byActivity, micros, patchLastMessage } from "./reducer.js";
-import { withNotes } from "./thread.js";
+import { addStatusChanges, withNotes } from "./thread.js";
 
 export const TYPING_MS = 6000; // "is typing" fades this long after the last signal
 
@@ -17,11 +17,13 @@ export function initialState() {
     known: {}, // conversation id -> conversation, a superset of snapshot.conversations
     histories: {}, // conversation id -> {messages (oldest first), older, loaded}
     notes: {}, // conversation id -> {items (oldest first), older, loaded}: the team's notes
+    statusChanges: {}, // conversation id -> its status changes (the thread's reopened lines)
     readPositions: {}, // conversation id -> my last read message id
     viewing: {}, // conversation id -> user ids who have it open
     typing: {}, // conversation id -> {user id: {name, until}}
     connection: "connecting", // connecting | live | offline | resyncing
     exports: {}, // export id -> ExportView (admins: the Data screen and export.updated)
+    invitations: {}, // invitation id -> InvitationView (admins: pending, invitation.* events)
   };
 }
 
@@ -29,7 +31,7 @@ export function loadBootstrap(state, boot) {
   const known = {};
   for (const c of boot.conversations) known[c.id] = c;
   // A reload (resync) starts histories afresh: they may have missed events.
-  return { ...state, snapshot: structuredClone(boot), cursor: boot.seq, known, histories: {}, notes: {}, viewing: {}, typing: {} };
+  return { ...state, snapshot: structuredClone(boot), cursor: boot.seq, known, histories: {}, notes: {}, statusChanges: {}, viewing: {}, typing: {} };
 }
 
 // Messages of a history: oldest first by (sent_at, id); optimistic ones (not yet known to
@@ -78,6 +80,7 @@ export function applyEvent(state, event) {
     next = clearTyping(next, message.conversation_id, message.author_id);
   } else if (kind.startsWith("conversation.") && event.conversation) {
     next = upsertKnown(next, event.conversation);
+    if (kind === "conversation.reopened" && next.statusChanges[event.conversation.id]) next = addStatusChanges(next, event.conversation.id, [event.change]);
   } else if (kind === "message.updated") {
     const message = event.message;
     next = { ...next, known: patchKnown(next.known, (list) => patchLastMessage(list, message.id, (last) => Object.assign(last, message))) };
@@ -109,6 +112,12 @@ export function applyEvent(state, event) {
     next = forgetConversations(next, gone);
   } else if (kind === "export.updated") {
     next = { ...next, exports: { ...next.exports, [event.export.id]: event.export } };
+  } else if (kind === "invitation.created") {
+    next = { ...next, invitations: { ...next.invitations, [event.invitation.id]: event.invitation } };
+  } else if (kind === "invitation.removed") {
+    const invitations = { ...next.invitations };
+    delete invitations[event.invitation_id];
+    next = { ...next, invitations };
   } else if (kind === "note.created" || kind === "note.updated") {
     next = withNotes(next, event.note.conversation_id, (items) => items.filter((n) => n.id !== event.note.id).concat([event.note]));
   } else if (kind === "label.deleted") {
@@ -200,6 +209,11 @@ export function mergeExports(state, jobs) {
     else if (known.status === job.status) exports[job.id] = { ...known, download_path: job.download_path ?? null, download_url: job.download_url ?? null };
   }
   return { ...state, exports };
+}
+
+// The pending invitations from the API replace the list (events keep it current after).
+export function setInvitations(state, items) {
+  return { ...state, invitations: Object.fromEntries(items.map((i) => [i.id, i])) };
 }
 
 // A page of the list API: conversations not yet known join; known ones are already kept

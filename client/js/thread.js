@@ -25,8 +25,19 @@ export function addNotesPage(state, conversationId, page) {
   return { ...state, notes: { ...state.notes, [conversationId]: { items, older, loaded: true } } };
 }
 
+// A conversation's status changes (GET .../status-changes, then conversation.reopened).
+export function addStatusChanges(state, conversationId, changes) {
+  const have = state.statusChanges[conversationId] || [];
+  const ids = new Set(have.map((c) => c.id));
+  const items = have.concat(changes.filter((c) => !ids.has(c.id))).sort((a, b) => a.id - b.id);
+  return { ...state, statusChanges: { ...state.statusChanges, [conversationId]: items } };
+}
+
+const RANK = { status: 0, message: 1, note: 2 };
+
 // The thread as shown: messages and the notes written since the oldest message loaded
-// (all of them once the history's beginning is reached), in time order.
+// (all of them once the history's beginning is reached), in time order; a customer's
+// reopening is a line just before the message that reopened it.
 export function timeline(state, conversationId) {
   const history = state.histories[conversationId];
   if (!history) return [];
@@ -35,7 +46,18 @@ export function timeline(state, conversationId) {
   const from = history.older && oldest ? micros(oldest.sent_at) : -Infinity;
   const items = history.messages.map((m) => ({ kind: "message", at: m.local ? Infinity : micros(m.sent_at), id: m.id, item: m }));
   for (const n of notes) if (micros(n.created_at) >= from) items.push({ kind: "note", at: micros(n.created_at), id: n.id, item: n });
-  return items.sort((a, b) => a.at - b.at || (a.kind === b.kind ? 0 : a.kind === "message" ? -1 : 1));
+  for (const change of state.statusChanges?.[conversationId] || []) {
+    const message = change.reason === "customer_message" && history.messages.find((m) => m.id === change.message_id);
+    if (message) items.push({ kind: "status", at: micros(message.sent_at), id: change.id, item: change });
+  }
+  return items.sort((a, b) => a.at - b.at || RANK[a.kind] - RANK[b.kind]);
+}
+
+// Load a conversation's status changes once (events keep them current after).
+export async function loadStatusChanges(store, api, conversationId) {
+  if (store.state.statusChanges[conversationId]) return;
+  const changes = await api.statusChanges(conversationId);
+  store.update(addStatusChanges, conversationId, changes);
 }
 
 // Load a conversation's notes as far back as its loaded history goes (all of them once

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { addHistoryPage, applyEvent, inboxList, initialState, loadBootstrap } from "../js/store.js";
-import { addNotesPage, timeline } from "../js/thread.js";
+import { addHistoryPage, applyEvent, inboxList, initialState, loadBootstrap, setInvitations } from "../js/store.js";
+import { addNotesPage, addStatusChanges, timeline } from "../js/thread.js";
 import { bootstrap, conversation, event, message } from "./fixtures.js";
 
 const ME = { user: { id: 1, name: "Ann", email: "ann@x" }, workspace: { id: 1, slug: "w", name: "W" }, role: "agent" };
@@ -52,4 +52,27 @@ test("my unread mentions follow mentions.updated", () => {
   let state = ready();
   state = applyEvent(state, event(11, "mentions.updated", { user_id: 1, unread_count: 3, read_note_ids: [] }));
   assert.equal(state.snapshot.mentions_unread, 3);
+});
+
+test("a reopening is a line just before the message that reopened it, live once loaded", () => {
+  let state = ready();
+  state = addHistoryPage(state, 1, { items: [message(4, 1), message(2, 1)], next_cursor: null });
+  const change = (id, messageId, reason = "customer_message") => ({ id, conversation_id: 1, status_from: "resolved", status_to: "open", reason, user_id: null, message_id: messageId, created_at: "2026-05-01T11:00:00Z" });
+  state = addStatusChanges(state, 1, [change(5, null, "member")]);
+  assert.deepEqual(timeline(state, 1).map((t) => `${t.kind}:${t.id}`), ["message:2", "message:4"]);
+  const reopened = { ...conversation(1), reopened_at: "2026-05-01T11:00:00Z" };
+  state = applyEvent(state, event(11, "conversation.reopened", { conversation: reopened, change: change(6, 4) }));
+  state = applyEvent(state, event(11, "conversation.reopened", { conversation: reopened, change: change(6, 4) })); // replayed
+  assert.deepEqual(timeline(state, 1).map((t) => `${t.kind}:${t.id}`), ["message:2", "status:6", "message:4"]);
+  assert.equal(state.known[1].reopened_at, "2026-05-01T11:00:00Z");
+  // Not loaded for conversation 2: nothing kept until the thread is opened.
+  state = applyEvent(state, event(12, "conversation.reopened", { conversation: conversation(2), change: { ...change(7, 9), conversation_id: 2 } }));
+  assert.equal(state.statusChanges[2], undefined);
+});
+
+test("pending invitations follow invitation events", () => {
+  let state = setInvitations(ready(), [{ id: 1, email: "a@x", role: "agent", expires_at: "2026-05-08T10:00:00Z" }]);
+  state = applyEvent(state, event(11, "invitation.created", { invitation: { id: 2, email: "b@x", role: "admin", expires_at: "2026-05-08T10:00:00Z" } }));
+  state = applyEvent(state, event(12, "invitation.removed", { invitation_id: 1, reason: "cancelled" }));
+  assert.deepEqual(Object.keys(state.invitations), ["2"]);
 });

@@ -22,6 +22,7 @@ from wazify.db.tables.inbox import (
     OAuthState,
     Reaction,
     ReadPosition,
+    Upload,
 )
 from wazify.db.tables.log import AuditEntry, Event, Installation, WebhookReceipt
 from wazify.db.tables.privacy import ContentScrub, DataDeletionRequest, DeletionJob
@@ -50,6 +51,7 @@ ALL_TABLES = (
     Reaction,
     DeferredEffect,
     ReadPosition,
+    Upload,
     Event,
     AuditEntry,
     WebhookReceipt,

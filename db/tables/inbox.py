@@ -80,6 +80,9 @@ class Conversation(Table, tablename="conversations"):
     # Its report facts need recomputing (wazify.reports.maintain): set by every write of a
     # message or status, cleared by the reports worker.
     facts_stale = Boolean(default=True)
+    # When a customer's message last reopened it from resolved; cleared by the next change
+    # of status by hand or by a snooze ending (the list's "reopened" marker).
+    reopened_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=Now())
     updated_at = Timestamptz(default=Now())
 
@@ -184,3 +187,22 @@ class OAuthState(Table, tablename="oauth_states"):
     user = reference(User, "user_id")
     created_at = Timestamptz(default=Now())
     expires_at = Timestamptz(default=None)
+
+
+class Upload(Table, tablename="uploads"):
+    """A file a member attached from the composer: stored under the upload folder as
+    `file_name`, served to Meta at /media/<token> (unguessable), sent as `message_id`."""
+
+    id = BigSerial(primary_key=True)
+    workspace = reference(Workspace, "workspace_id")
+    conversation = reference(Conversation, "conversation_id")
+    token = Text(unique=True, default=None, secret=True)
+    file_name = Text(default=None)
+    kind = Text(default=None)
+    content_type = Text(default=None)
+    size = BigInt(default=None)
+    uploaded_by = reference(User, "uploaded_by", null=True, on_delete=OnDelete.set_null)
+    message_id = BigInt(null=True, default=None)
+    created_at = Timestamptz(default=Now())
+
+    uploads_kind_check = Check("kind IN ('image', 'video', 'audio')")

@@ -33,6 +33,8 @@ class ConversationStatusChange(Table, tablename="conversation_status_changes"):
     assignee = reference(User, "assignee_id", null=True, on_delete=OnDelete.set_null)
     by_user = reference(User, "by_user_id", null=True, on_delete=OnDelete.set_null)
     cause = Text(default="member")
+    # A customer's reopening: the message that reopened it (the thread's line goes before it).
+    message_id = BigInt(null=True, default=None)
     changed_at = Timestamptz(default=Now())
 
     conversation_status_changes_cause_check = Check("cause IN ('member', 'snooze', 'customer')")

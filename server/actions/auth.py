@@ -9,10 +9,8 @@ recorded by id and prefix, a password change by the fact alone.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Literal
-
-import msgspec
 
 from wazify.actions.members import AccountExists, do_create_member, normalize_email
 from wazify.actions.uow import UnitOfWork
@@ -28,7 +26,8 @@ from wazify.auth.tokens import TokenView, get_token, insert_token, revoke_token
 from wazify.db.expressions import db_now, db_now_plus
 from wazify.db.tables import Invitation, Membership, User
 from wazify.lib.errors import Conflict, Invalid
-from wazify.views import MemberView, Role
+from wazify.realtime.events import ADMINS, InvitationCreated, InvitationRemoved
+from wazify.views import InvitationView, MemberView, Role
 
 INVITATION_LIFETIME = timedelta(days=7)
 
@@ -161,13 +160,6 @@ async def do_revoke_token(uow: UnitOfWork, workspace_id: int, token_id: int) -> 
     return after
 
 
-class InvitationView(msgspec.Struct, kw_only=True):
-    id: int
-    email: str
-    role: Role
-    expires_at: datetime
-
-
 async def do_create_invitation(
     uow: UnitOfWork, workspace_id: int, *, email: str, role: Role, created_by: int | None
 ) -> tuple[InvitationView, str]:
@@ -196,9 +188,9 @@ async def do_create_invitation(
         row["id"],
         after={"email": email, "role": role},
     )
-    return InvitationView(
-        id=row["id"], email=email, role=role, expires_at=row["expires_at"]
-    ), secret
+    view = InvitationView(id=row["id"], email=email, role=role, expires_at=row["expires_at"])
+    uow.emit(InvitationCreated(workspace_id=workspace_id, at=uow.now, invitation=view), ADMINS)
+    return view, secret
 
 
 async def _attachable(uow: UnitOfWork, email: str) -> Literal["refuse", "attach"]:
@@ -275,5 +267,11 @@ async def do_accept_invitation(
         "invitation",
         row["id"],
         after={"user_id": member.user_id, "role": row["role"], "proof": proof},
+    )
+    uow.emit(
+        InvitationRemoved(
+            workspace_id=workspace_id, at=uow.now, invitation_id=row["id"], reason="accepted"
+        ),
+        ADMINS,
     )
     return member

@@ -1,7 +1,8 @@
 """Erasing one contact on request: every trace of them goes in one transaction.
 
 Their conversations, messages (and with them reactions, read positions and the search
-index, a column generated from the text), deferred effects and the contact row are deleted;
+index, a column generated from the text), deferred effects, the files the team sent them
+from the composer (uploads) and the contact row are deleted;
 the raw webhook receipts naming them lose those items; logged events naming them become
 `event.redacted`; audit entries about them lose their content. Live clients drop them at
 once (contact.erased), replay finds only redacted events, and a bootstrap has no trace.
@@ -14,11 +15,13 @@ again: it creates a new contact once the erasure has committed.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from functools import partial
 
 from wazify.actions.redaction import Erased, redact_audit, redact_receipts, rewrite_log
 from wazify.actions.uow import UnitOfWork
+from wazify.actions.uploads import remove_upload_files, upload_files
 from wazify.lib.errors import NotFound
 from wazify.meta.receipt_redaction import without_person
 from wazify.realtime.events import ContactErased
@@ -72,7 +75,11 @@ async def do_erase_contact(uow: UnitOfWork, workspace_id: int, contact_id: int) 
     )
     redacted = await rewrite_log(uow.conn, workspace_id, erased.pattern(), erased.redacted)
     await redact_audit(uow.conn, workspace_id, erased)
+    uploads = await upload_files(conversation_ids)
     await delete_contact_rows(uow, contact_id, contact["account_id"], contact["igsid"])
+    # The files the team sent them go with the rows (a rollback after this leaves rows
+    # whose files are gone: the erasure, asked for, is then run again).
+    await asyncio.to_thread(remove_upload_files, uow.runtime.settings.uploads_folder, uploads)
     uow.emit(
         ContactErased(
             workspace_id=workspace_id,

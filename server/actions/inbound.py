@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import asyncpg
 import msgspec
 
 from wazify.actions.assignment import enqueue, hold
@@ -27,6 +28,7 @@ from wazify.actions.inbound_effects import EFFECTS, apply_deferred, apply_effect
 from wazify.actions.inbound_parties import upsert_contacts, upsert_conversations
 from wazify.actions.inbound_rows import RowDraft, draft_row
 from wazify.actions.message_locks import lock_message_keys
+from wazify.actions.status_changes import emit_reopenings
 from wazify.actions.uow import UnitOfWork
 from wazify.conversations.queries import conversation_views, message_views
 from wazify.meta.events import NormalizedItem
@@ -117,19 +119,25 @@ UPDATE conversations c SET
         ELSE greatest(c.last_activity_at, u.newest_at) END,
     status = CASE WHEN u.reopen THEN 'open' ELSE c.status END,
     snoozed_until = CASE WHEN u.reopen THEN NULL ELSE c.snoozed_until END,
+    reopened_at = CASE WHEN u.reopen AND was.status = 'resolved' THEN now()
+        ELSE c.reopened_at END,
     referral = coalesce(c.referral, u.referral),
     facts_stale = true,
     updated_at = now()
 FROM unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::bigint[], $5::timestamptz[],
-            $6::bool[], $7::jsonb[])
-     AS u(id, unread, customer_at, newest_id, newest_at, reopen, referral), was
+            $6::bool[], $7::jsonb[], $8::bigint[])
+     AS u(id, unread, customer_at, newest_id, newest_at, reopen, referral, first_unread_id), was
 WHERE c.id = u.id AND was.id = c.id
 RETURNING c.id, c.workspace_id, c.assignee_id, was.status AS was_status, u.reopen,
-          u.customer_at)
+          u.customer_at, u.first_unread_id),
+changes AS (
 INSERT INTO conversation_status_changes (workspace_id, conversation_id, from_status, to_status,
-                                         assignee_id, cause, changed_at)
-SELECT workspace_id, id, was_status, 'open', assignee_id, 'customer', customer_at
+                                         assignee_id, cause, message_id, changed_at)
+SELECT workspace_id, id, was_status, 'open', assignee_id, 'customer', first_unread_id, customer_at
 FROM updated WHERE reopen AND was_status <> 'open'
+RETURNING id, workspace_id, conversation_id, from_status, to_status, cause, by_user_id,
+          message_id, changed_at)
+SELECT * FROM changes WHERE from_status = 'resolved'
 """
 
 
@@ -139,21 +147,28 @@ class _Aggregate:
     customer_at: datetime | None = None
     newest: tuple[datetime, int] | None = None
     referral: dict | None = None
+    first_unread_id: int | None = None  # the customer's message that reopens it, if any
 
 
-async def _update_conversations(uow: UnitOfWork, inserted: list[tuple[RowDraft, int, int]]) -> None:
-    """Fold the new rows into their conversations: unread, windows, last message, reopen."""
+async def _update_conversations(
+    uow: UnitOfWork, inserted: list[tuple[RowDraft, int, int]]
+) -> list[tuple[int, asyncpg.Record]]:
+    """Fold the new rows into their conversations: unread, windows, last message, reopen
+    (recorded in the status history, naming the first unread message). Returns the
+    reopenings from resolved: (workspace id, the history's row)."""
     aggregates: dict[int, _Aggregate] = {}
     for draft, conversation_id, message_id in inserted:
         aggregate = aggregates.setdefault(conversation_id, _Aggregate())
         if draft.from_customer:
             aggregate.unread += 1 if draft.counts_as_unread else 0
+            if draft.counts_as_unread and aggregate.first_unread_id is None:
+                aggregate.first_unread_id = message_id
             aggregate.customer_at = max(filter(None, [aggregate.customer_at, draft.sent_at]))
         aggregate.newest = max(filter(None, [aggregate.newest, (draft.sent_at, message_id)]))
         if aggregate.referral is None and draft.from_customer:
             aggregate.referral = draft.attribution
     ordered = sorted(aggregates.items())
-    await uow.conn.execute(
+    rows = await uow.conn.fetch(
         UPDATE_CONVERSATIONS,
         [cid for cid, _ in ordered],
         [a.unread for _, a in ordered],
@@ -162,7 +177,10 @@ async def _update_conversations(uow: UnitOfWork, inserted: list[tuple[RowDraft, 
         [a.newest[0] if a.newest else None for _, a in ordered],
         [a.unread > 0 for _, a in ordered],
         [_json(a.referral) for _, a in ordered],
+        [a.first_unread_id for _, a in ordered],
     )
+    # The reopenings from resolved, with their change in the history (naming the message).
+    return [(row["workspace_id"], row) for row in sorted(rows, key=lambda row: row["id"])]
 
 
 async def _confirm_echoes(uow: UnitOfWork, echoes: list[tuple[RowDraft, AccountRef]]) -> None:
@@ -243,13 +261,16 @@ async def _store_rows(
     ]
     if inserted:
         inserted.sort(key=lambda entry: (entry[0].sent_at, entry[3].id))
-        await _update_conversations(uow, [(d, cid, view.id) for d, _, cid, view in inserted])
+        reopened = await _update_conversations(
+            uow, [(d, cid, view.id) for d, _, cid, view in inserted]
+        )
         result.new_message_ids.extend(view.id for _, _, _, view in inserted)
         await _emit_created(
             uow, [(a.workspace_id, cid, view) for _, a, cid, view in inserted], result
         )
         if automatic:
             await _queue_waiting(uow, automatic, [(d, a, cid) for d, a, cid, _ in inserted])
+        await emit_reopenings(uow, reopened)
     # Effects that came before their message apply after its message.created. Rows that
     # existed already count too: a reply learns its mid from the Send API, not from here.
     await apply_deferred(uow, sorted({(account.id, draft.mid) for draft, account, _ in placed}))

@@ -10,10 +10,11 @@ from piccolo.columns.combination import Combinable
 
 from wazify.actions.assignment import hold, release_member
 from wazify.actions.uow import UnitOfWork
+from wazify.conversations.queries import conversation_views
 from wazify.db.expressions import db_now
 from wazify.db.tables import ApiToken, Membership, Session, User
 from wazify.lib.errors import Conflict, Invalid, NotFound
-from wazify.realtime.events import MemberUpdated
+from wazify.realtime.events import ConversationAssigned, MemberUpdated
 from wazify.views import MemberView
 
 ROLES = ("admin", "supervisor", "agent")
@@ -160,11 +161,60 @@ async def do_set_role(uow: UnitOfWork, workspace_id: int, user_id: int, role: st
     return await _emit_member(uow, workspace_id, user_id)
 
 
-async def do_deactivate_member(uow: UnitOfWork, workspace_id: int, user_id: int) -> MemberView:
+HELD = """
+SELECT id FROM conversations
+WHERE workspace_id = $1 AND assignee_id = $2 AND status <> 'resolved'
+ORDER BY id FOR UPDATE
+"""
+
+
+async def _release_conversations(
+    uow: UnitOfWork, workspace_id: int, user_id: int, by: int | None
+) -> None:
+    """The member's open and snoozed conversations go back to the unassigned queue: one
+    conversation.assigned (to nobody) and one audit entry each, as an unassignment by hand.
+    The rows were locked before the membership (see do_deactivate_member); locked again
+    here, with any that was assigned to the member in between."""
+    ids = [row["id"] for row in await uow.conn.fetch(HELD, workspace_id, user_id)]
+    if not ids:
+        return
+    await uow.conn.execute(
+        "UPDATE conversations SET assignee_id = NULL, updated_at = now() WHERE id = ANY($1)",
+        ids,
+    )
+    views = await conversation_views(uow.conn, ids)
+    for conversation_id in ids:
+        uow.audit(
+            "conversation.unassigned",
+            workspace_id,
+            "conversation",
+            conversation_id,
+            before={"assignee_id": user_id},
+            after={"assignee_id": None, "reason": "member_deactivated"},
+        )
+        uow.emit(
+            ConversationAssigned(
+                workspace_id=workspace_id,
+                at=uow.now,
+                conversation=views[conversation_id],
+                previous_assignee_id=user_id,
+                assigned_by=by,
+            )
+        )
+
+
+async def do_deactivate_member(
+    uow: UnitOfWork, workspace_id: int, user_id: int, *, by: int | None = None
+) -> MemberView:
     """Deactivate and cut off at once: the member's sessions and API tokens in this
-    workspace end in the same transaction. With auto-assignment on, their open
-    conversations go back to the queue."""
-    automatic = await hold(uow, [workspace_id])  # before the member's row: the lock order
+    workspace end in the same transaction, and their open and snoozed conversations return
+    to the unassigned queue (with auto-assignment on, the open ones are queued for others).
+
+    Their conversations are locked before the membership row (after the assignment lock,
+    the lock order): an assignment locks the conversation and then the membership (FOR
+    SHARE), so the reverse order here could deadlock with it."""
+    automatic = await hold(uow, [workspace_id])
+    await uow.conn.execute(HELD, workspace_id, user_id)
     before = await _lock_member(uow, workspace_id, user_id)
     if not before.active:
         return before
@@ -191,7 +241,9 @@ async def do_deactivate_member(uow: UnitOfWork, workspace_id: int, user_id: int)
     )
     if automatic:
         await release_member(uow, workspace_id, user_id, "member_deactivated")
-    return await _emit_member(uow, workspace_id, user_id)
+    member = await _emit_member(uow, workspace_id, user_id)
+    await _release_conversations(uow, workspace_id, user_id, by)  # the rest: snoozed ones
+    return member
 
 
 async def do_rename_member(

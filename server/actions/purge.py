@@ -17,6 +17,7 @@ from typing import Any
 
 from wazify.actions.redaction import Erased, redact_audit, rewrite_page
 from wazify.actions.uow import UnitOfWork
+from wazify.actions.uploads import remove_upload_files, upload_files
 from wazify.auth.throttle import account_key
 from wazify.db.tables import ExportJob
 from wazify.realtime.events import AccountErased
@@ -128,7 +129,9 @@ async def do_finish_account_erasure(uow: UnitOfWork, target: Target, after: int)
             "DELETE FROM webhook_receipts WHERE ig_ids @> ARRAY[$1]::text[]", account["ig_id"]
         )
     )
+    uploads = await upload_files(sorted(scope.conversation_ids))
     await uow.conn.execute("DELETE FROM ig_accounts WHERE id = $1", target.account_id)
+    await asyncio.to_thread(remove_upload_files, uow.runtime.settings.uploads_folder, uploads)
     uow.emit(
         AccountErased(workspace_id=target.workspace_id, at=uow.now, account_id=target.account_id)
     )
@@ -182,9 +185,11 @@ async def do_finish_workspace_deletion(uow: UnitOfWork, workspace_id: int, data_
         "DELETE FROM login_attempts WHERE key = ANY($1::text[])",
         [account_key(row["email"]) for row in alone],
     )
+    # Uploads live in the upload folder (a setting), one folder per workspace.
+    uploads_folder = uow.runtime.settings.uploads_folder / str(workspace_id)
     await asyncio.to_thread(
         _remove_files,
-        workspace_folders(data_dir, workspace_id),
+        [*workspace_folders(data_dir, workspace_id), uploads_folder],
         [Path(export["file_path"]) for export in exports],
     )
     summary = {"slug": slug, "users": len(alone), "receipts": receipts}

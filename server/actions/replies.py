@@ -38,9 +38,13 @@ HELD_REASON = "held: reconnect required (it is sent once an admin reconnects the
 
 
 def check_content(
-    text: str | None, attachments: list[dict[str, str]], quick_replies: list[dict[str, str]]
+    text: str | None,
+    attachments: list[dict[str, str]],
+    quick_replies: list[dict[str, str]],
+    own_media: bool = False,
 ) -> None:
-    """Text (with optional quick replies) or attachments by URL, within Meta's limits."""
+    """Text (with optional quick replies) or attachments by URL, within Meta's limits.
+    `own_media`: the URLs are this server's own (uploads), served at its public URL."""
     if text is not None and not text.strip():
         raise Invalid("the text is empty", field="text")
     if text is None and not attachments:
@@ -61,7 +65,7 @@ def check_content(
             kinds = ", ".join(sorted(ATTACHMENT_TYPES))
             raise Invalid(f"attachment type must be one of {kinds}", field="attachments")
         parts = urlsplit(item["url"])
-        if parts.scheme != "https" or not parts.netloc:
+        if not own_media and (parts.scheme != "https" or not parts.netloc):
             raise Invalid("attachment URLs must be public https:// URLs", field="attachments")
     if quick_replies and text is None:
         raise Invalid("quick replies go with a text", field="quick_replies")
@@ -134,6 +138,7 @@ async def do_queue_reply(
     canned_response_id: int | None = None,
     seen: Seen | None = None,
     force: bool = False,
+    own_media: bool = False,
 ) -> tuple[MessageView, bool]:
     """Store a reply as pending and announce it. Returns (view, created): a client id seen
     before returns its message unchanged (created False) and sends nothing again. A
@@ -144,7 +149,7 @@ async def do_queue_reply(
         if known is not None:
             return known, False
     attachments, quick_replies = attachments or [], quick_replies or []
-    check_content(text, attachments, quick_replies)
+    check_content(text, attachments, quick_replies, own_media)
     guarded = seen is not None and not force
     row = await uow.conn.fetchrow(
         "SELECT c.id, c.account_id, c.assignee_id, c.window_ends_at, c.human_agent_ends_at,"

@@ -8,12 +8,14 @@ could pick the same ones, so every process may sweep at once.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from functools import partial
 from typing import Any
 
 from wazify.actions.redaction import first_seq_since, redact_receipts, rewrite_log, unsent_content
 from wazify.actions.uow import UnitOfWork
+from wazify.actions.uploads import remove_upload_files
 from wazify.conversations.queries import conversation_views
 from wazify.meta.receipt_redaction import without_message
 from wazify.realtime.events import ConversationUpdated
@@ -83,11 +85,23 @@ async def purge_workspace_receipts(conn: Conn, workspace_id: int, days: int, lim
 
 
 async def do_expire_messages(uow: UnitOfWork, workspace_id: int, days: int, limit: int) -> int:
-    """Messages older than the workspace's retention (their reactions cascade). A
+    """Messages older than the workspace's retention (their reactions cascade, their
+    uploaded files are removed). A
     conversation whose last message went shows none, live (conversation.updated)."""
     rows = await uow.conn.fetch(EXPIRE_MESSAGES_SQL, workspace_id, days, limit)
     if not rows:
         return 0
+    # A file sent from the composer goes with its message.
+    files = await uow.conn.fetch(
+        "DELETE FROM uploads WHERE message_id = ANY($1::bigint[]) RETURNING file_name",
+        [row["id"] for row in rows],
+    )
+    if files:
+        await asyncio.to_thread(
+            remove_upload_files,
+            uow.runtime.settings.uploads_folder,
+            [row["file_name"] for row in files],
+        )
     emptied = await uow.conn.fetch(
         "UPDATE conversations SET last_message_id = NULL, updated_at = now()"
         " WHERE id = ANY($1::bigint[]) AND last_message_id = ANY($2::bigint[]) RETURNING id",

@@ -19,6 +19,7 @@ from wazify.actions.conversations import (
     do_set_status,
     do_unassign,
 )
+from wazify.actions.status_changes import list_status_changes
 from wazify.actions.uow import unit_of_work
 from wazify.audit.pagination import DEFAULT_LIMIT, check_limit, decode_cursor, page
 from wazify.auth.guards import require_member, require_staff
@@ -42,7 +43,7 @@ from wazify.labels.search import label_filter
 from wazify.lib.errors import Invalid, NotFound
 from wazify.lib.inputs import DbId, id_query, parse_bounded_int
 from wazify.runtime import Runtime
-from wazify.views import ConversationView
+from wazify.views import ConversationView, StatusChangeView
 from wazify.workers.sender_actions import after_conversation_read
 
 STATUSES = ("open", "pending", "resolved")
@@ -164,6 +165,17 @@ async def conversations_messages(
     return MessagePage(items=items, next_cursor=next_cursor)
 
 
+@get("/conversations/{conversation_id:int}/status-changes", guards=[require_member])
+async def conversations_status_changes(
+    conversation_id: FromPath[DbId],
+    runtime: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+) -> list[StatusChangeView]:
+    """Its latest 500 changes of status, oldest first (the thread's reopened lines)."""
+    await _conversation(runtime, principal, conversation_id)
+    return await list_status_changes(conversation_id)
+
+
 @post("/conversations/{conversation_id:int}/assign", guards=[require_staff], status_code=200)
 async def conversations_assign(
     request: Request,
@@ -251,6 +263,7 @@ conversations_router = Router(
         conversations_list,
         conversations_get,
         conversations_messages,
+        conversations_status_changes,
         conversations_assign,
         conversations_claim,
         conversations_unassign,

@@ -53,7 +53,7 @@ def conversation_json(c: str = "c", ct: str = "ct", lm: str = "lm") -> str:
     'last_message', CASE WHEN {lm}.id IS NULL THEN NULL ELSE {message_json(lm)} END,
     'unread_count', {c}.unread_count, 'window_ends_at', {c}.window_ends_at,
     'human_agent_ends_at', {c}.human_agent_ends_at, 'referral', {c}.referral,
-    'labels', {LABELS_OF_CONVERSATION.format(c=c)})"""
+    'labels', {LABELS_OF_CONVERSATION.format(c=c)}, 'reopened_at', {c}.reopened_at)"""
 
 
 CONVERSATION_FROM = """conversations c

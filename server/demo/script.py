@@ -88,7 +88,6 @@ OPENING: tuple[Step, ...] = (
     Step(0, "text", "Do you ship to Portugal?", pause=6),
     Step(0, "edit", "Do you ship to Portugal or Spain?", target="theirs", pause=4),
     Step(1, "audio", urls=(media("no-such-voice-note.m4a"),), pause=6),
-    Step(4, "unsupported", pause=6),
     Step(3, "video", urls=(media("no-such-video.mp4"),), pause=6),
     Step(5, "text", "oops wrong chat", pause=6),
     Step(5, "unsend", target="theirs", pause=4),
@@ -107,14 +106,43 @@ AMBIENT_TEXTS = (
     "Do you have a shop in Lisbon?",
 )
 
-ANSWERS = (
-    "Great, thank you!",
-    "Perfect 👌",
-    "Ok, and how long would that take?",
-    "Thanks! I'll order tonight.",
-    "Amazing, thank you for the quick answer 🙏",
-    "Got it.",
+# How a customer answers our reply: the first rule whose keyword the reply contains.
+# fmt: off
+RULES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("size", "xl", " m ", "fit"),
+     ("M would be perfect, thanks!", "I usually wear L, is that ok?")),
+    (("ship", "deliver", "track", "parcel", "portugal", "spain"),
+     ("Great, I'll keep an eye on the tracking.", "And how long does it take to arrive?")),
+    (("price", "discount", "%", "sale", "€", "$"),
+     ("Nice, I'll order tonight then!", "Does the discount work for two shirts?")),
+    (("sorry", "apolog"), ("No worries 🙂", "Thanks for checking!")),
+    (("hour", "open", "closed", "shop"), ("Perfect, I'll drop by.", "Are you open on Sundays?")),
+    (("restock", "stock", "available", "back"),
+     ("Please let me know when it's back!", "Ok, I'll wait then 🙏")),
+    (("colour", "color", "navy", "sage", "sand", "terra"),
+     ("I'll take the sage one 😍", "Hmm, is the navy darker in person?")),
+    (("wedding", "recommend", "suggest"),
+     ("Good idea, thank you!", "And which trousers go with it?")),
 )
+# fmt: on
+QUESTIONS = ("Yes please!", "Hmm, let me think about it.", "Sure, that works.")
+GENERIC = ("Great, thank you!", "Perfect 👌", "Got it.", "Ok, thanks!")
+CLOSINGS = ("Thank you, have a nice day!", "Thanks again 🙏", "Received it, all good now!")
+FAREWELL = ("thank", "bye", "have a nice", "anything else", "welcome", "glad")
+
+
+def reply_to(rnd: random.Random, ours: str) -> str | None:
+    """What a customer says to our reply `ours`: an answer that follows its words, a
+    thank-you (or nothing) to a goodbye."""
+    text = f" {ours.lower()} "
+    for keywords, answers in RULES:
+        if any(word in text for word in keywords):
+            return rnd.choice(answers)
+    if any(word in text for word in FAREWELL):
+        return rnd.choice(CLOSINGS) if rnd.random() < 0.4 else None
+    if "?" in text:
+        return rnd.choice(QUESTIONS)
+    return rnd.choice(GENERIC)
 
 
 def ambient(rnd: random.Random) -> Step:
@@ -125,15 +153,23 @@ def ambient(rnd: random.Random) -> Step:
     if roll < 0.7:
         return Step(persona, "text", rnd.choice(AMBIENT_TEXTS), pause=pause)
     if roll < 0.85:
-        shirts = ("shirt-sand.svg", "shirt-sage.svg", "shirt-navy.svg", "shirt-terra.svg")
+        shirts = ("shirt-sand.svg", "shirt-sage.svg", "shirt-terra.svg", "shirt-navy.svg")
         return Step(persona, "image", urls=(media(rnd.choice(shirts)),), pause=pause)
     return Step(persona, "like_heart", pause=pause)
 
 
-def answer(rnd: random.Random, persona: int) -> list[Step]:
-    """How a customer reacts to our reply: a heart on it now and then, and an answer."""
+def answer(rnd: random.Random, persona: int, ours: str = "", resolved: bool = False) -> list[Step]:
+    """How a customer reacts to our reply `ours`: a heart on it now and then, and an
+    answer that relates to it. To a conversation the team resolved, at most a late
+    thank-you (a minute or two later, and not always), which reopens it visibly."""
     steps = []
     if rnd.random() < 0.35:
         steps.append(Step(persona, "react", target="ours", pause=rnd.uniform(2, 4)))
-    steps.append(Step(persona, "text", rnd.choice(ANSWERS), pause=rnd.uniform(4, 8)))
+    if resolved:
+        if rnd.random() < 0.3:
+            steps.append(Step(persona, "text", rnd.choice(CLOSINGS), pause=rnd.uniform(60, 120)))
+        return steps
+    text = reply_to(rnd, ours)
+    if text is not None:
+        steps.append(Step(persona, "text", text, pause=rnd.uniform(1, 4)))
     return steps

@@ -2,6 +2,12 @@
 (and sometimes react to) what the team replies. Read receipts for our replies come from the
 fake Graph API itself, as Meta's would.
 
+An answer follows the words of our reply (wazify.demo.script.reply_to) and comes a few
+seconds later, once the agent had time to resolve the conversation: a customer whose
+conversation was resolved says at most a late thank-you, a minute or two later, which
+reopens it visibly ("Reopened by a new message from ..."). Each customer answers one reply
+at a time, in order; customers answer independently of each other.
+
 `deliver(step, persona, target_mid) -> mid | None` (given by wazify.cli.demo) posts the
 step as a signed webhook and returns the mid of the message it created, if any.
 """
@@ -19,7 +25,7 @@ log = logging.getLogger("wazify.demo")
 Deliver = Callable[[Step, int, str | None], Awaitable[str | None]]
 
 REPLIES_SQL = """
-SELECT m.id, m.mid, ct.igsid FROM messages m
+SELECT m.id, m.mid, m.text, m.conversation_id, ct.igsid FROM messages m
 JOIN conversations c ON c.id = m.conversation_id JOIN contacts ct ON ct.id = c.contact_id
 WHERE m.workspace_id = $1 AND m.direction = 'out' AND m.source = 'agent'
   AND m.mid IS NOT NULL AND m.id > $2 AND m.status IN ('sent', 'delivered', 'read')
@@ -36,7 +42,8 @@ class Customers:
         self.theirs: dict[int, str] = {}  # persona -> their last mid
         self.ours: dict[int, str] = {}  # persona -> our last reply's mid
         self.last_reply_id = 0
-        self.queue: asyncio.Queue[Step] = asyncio.Queue()
+        self.turns = {index: asyncio.Lock() for index in range(len(PERSONAS))}
+        self.tasks: set[asyncio.Task[None]] = set()
 
     async def play(self, step: Step) -> None:
         target = None
@@ -78,14 +85,22 @@ class Customers:
                 if persona is None:
                     continue
                 self.ours[persona] = row["mid"]
-                for step in answer(self.rnd, persona):
-                    self.queue.put_nowait(step)
+                task = asyncio.create_task(
+                    self.respond(persona, row["conversation_id"], row["text"] or "")
+                )
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
 
-    async def answerer(self) -> None:
-        while True:
-            step = await self.queue.get()
-            await asyncio.sleep(step.pause)
-            await self.play(step)
+    async def respond(self, persona: int, conversation_id: int, ours: str) -> None:
+        """One customer's reaction to one reply, after the agent had time to resolve."""
+        async with self.turns[persona]:
+            await asyncio.sleep(self.rnd.uniform(4, 6))
+            status = await self.pool.fetchval(
+                "SELECT status FROM conversations WHERE id = $1", conversation_id
+            )
+            for step in answer(self.rnd, persona, ours, resolved=status == "resolved"):
+                await asyncio.sleep(step.pause)
+                await self.play(step)
 
     async def run(self) -> None:
-        await asyncio.gather(self.script(), self.answers(), self.answerer())
+        await asyncio.gather(self.script(), self.answers())

@@ -8,11 +8,12 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import msgspec
-from litestar import Request, Router, get, patch, post
+from litestar import Request, Router, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from wazify.actions.auth import do_accept_invitation, do_create_invitation
+from wazify.actions.invitations import do_cancel_invitation, pending_invitations
 from wazify.actions.members import (
     AccountExists,
     do_create_member,
@@ -55,7 +56,7 @@ from wazify.members.schemas import (
     SetRoleRequest,
 )
 from wazify.runtime import Runtime
-from wazify.views import MemberView
+from wazify.views import InvitationView, MemberView
 
 
 async def _new_password_hash(password: str, field: str = "password") -> str:
@@ -161,9 +162,30 @@ async def members_deactivate(
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
 ) -> MemberView:
-    """Their sessions and API tokens in this workspace end in the same transaction."""
+    """Their sessions and API tokens in this workspace end in the same transaction; their
+    open and snoozed conversations return to the unassigned queue."""
     async with unit_of_work(runtime, principal.actor(client_addr(request.scope))) as uow:
-        return await do_deactivate_member(uow, principal.workspace_id, user_id)
+        return await do_deactivate_member(
+            uow, principal.workspace_id, user_id, by=principal.user_id
+        )
+
+
+@get("/invitations", guards=[require_admin])
+async def invitations_list(principal: NamedDependency[Principal]) -> list[InvitationView]:
+    """The workspace's pending invitations (not accepted, not expired), newest first."""
+    return await pending_invitations(principal.workspace_id)
+
+
+@delete("/invitations/{invitation_id:int}", guards=[require_admin], status_code=204)
+async def invitations_cancel(
+    request: Request,
+    invitation_id: FromPath[DbId],
+    runtime: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+) -> None:
+    """Its link stops working at once; other admins see it leave their list."""
+    async with unit_of_work(runtime, principal.actor(client_addr(request.scope))) as uow:
+        await do_cancel_invitation(uow, principal.workspace_id, invitation_id)
 
 
 Proof = Literal["new_account", "password", "session"]
@@ -247,6 +269,8 @@ members_router = Router(
         members_create,
         members_set_role,
         members_deactivate,
+        invitations_list,
+        invitations_cancel,
         invitations_accept,
     ],
     tags=["members"],

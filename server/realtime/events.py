@@ -20,11 +20,13 @@ from wazify.views import (
     ConversationView,
     ExportView,
     ImportJobView,
+    InvitationView,
     LabelView,
     MemberView,
     MessageView,
     NoteView,
     ReactionView,
+    StatusChangeView,
     WorkspaceView,
 )
 
@@ -71,6 +73,14 @@ class ConversationAssigned(EventBase, tag="conversation.assigned"):
     assigned_by: int | None = None
     # Set on automatic assignments (assigned_by is then null): why this member, why now.
     reason: str | None = None
+
+
+class ConversationReopened(EventBase, tag="conversation.reopened"):
+    """A customer's message reopened a resolved conversation (after its message.created):
+    the conversation as it stands and the change, for the line in the thread."""
+
+    conversation: ConversationView
+    change: StatusChangeView
 
 
 class ConversationRead(EventBase, tag="conversation.read"):
@@ -177,6 +187,19 @@ class CannedResponseDeleted(EventBase, tag="canned_response.deleted"):
     canned_response_id: int
 
 
+class InvitationCreated(EventBase, tag="invitation.created"):
+    """An admin invited someone (to admins only: the list of pending invitations)."""
+
+    invitation: InvitationView
+
+
+class InvitationRemoved(EventBase, tag="invitation.removed"):
+    """A pending invitation left the list: cancelled by an admin, or accepted."""
+
+    invitation_id: int
+    reason: str = "cancelled"  # "cancelled" or "accepted"
+
+
 Event = (
     MessageCreated
     | MessageUpdated
@@ -185,6 +208,7 @@ Event = (
     | ConversationCreated
     | ConversationUpdated
     | ConversationAssigned
+    | ConversationReopened
     | ConversationRead
     | ReadPositionUpdated
     | ContactUpdated
@@ -205,6 +229,8 @@ Event = (
     | CannedResponseCreated
     | CannedResponseUpdated
     | CannedResponseDeleted
+    | InvitationCreated
+    | InvitationRemoved
 )
 
 EVENT_TYPES: tuple[type[EventBase], ...] = Event.__args__  # type: ignore[attr-defined]

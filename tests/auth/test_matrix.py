@@ -68,6 +68,13 @@ ROUTES: list[tuple[str, str, dict | None, dict[str, int]]] = [
         only({"admin": 200, "admin_token": 200}),
     ),
     ("POST", "/api/v1/members/{target}/deactivate", None, only({"admin": 200, "admin_token": 200})),
+    ("GET", "/api/v1/invitations", None, only({"admin": 200, "admin_token": 200})),
+    (
+        "DELETE",
+        "/api/v1/invitations/{invitation_id}",
+        None,
+        only({"admin": 204, "admin_token": 204}),
+    ),
     (
         "POST",
         "/api/v1/invitations/accept",
@@ -101,6 +108,7 @@ class Scene:
     target: Member
     tokens: dict[str, tuple[int, str]]  # who -> (token id, secret)
     invitation: str
+    invitation_id: int
     entry: int
 
     def headers(self, who: str) -> dict[str, str]:
@@ -118,6 +126,7 @@ class Scene:
             target_token=self.tokens["target"][0],
             own_token=own[0] if own else 0,
             invitation=self.invitation,
+            invitation_id=self.invitation_id,
             entry=self.entry,
         )
 
@@ -144,6 +153,7 @@ async def build_scene(client, world: World) -> Scene:
         target=target,
         tokens=tokens,
         invitation=invite_secret(invited),
+        invitation_id=invited.json()["invitation"]["id"],
         entry=entries.json()["items"][0]["id"],
     )
 

@@ -31,6 +31,7 @@ ROUTES: list[tuple[str, str, dict | None, dict[str, int]]] = [
     ("GET", CONV, None, expect(ALL_OK)),
     ("GET", CONV + "/{free}", None, expect(ALL_OK)),
     ("GET", CONV + "/{free}/messages", None, expect(ALL_OK)),
+    ("GET", CONV + "/{free}/status-changes", None, expect(ALL_OK)),
     ("POST", CONV + "/{free}/assign", {"user_id": "{agent2}"}, expect(STAFF_OK)),
     ("POST", CONV + "/{taken}/assign", {"user_id": "{agent2}"}, expect(STAFF_OK)),
     ("POST", CONV + "/{free}/claim", None, expect(ALL_OK)),
@@ -133,6 +134,7 @@ def test_every_route_has_a_guard_and_a_row_in_the_matrix(app) -> None:
     [
         ("GET", CONV + "/{c}", None, "no conversation {c} in this workspace"),
         ("GET", CONV + "/{c}/messages", None, "no conversation {c} in this workspace"),
+        ("GET", CONV + "/{c}/status-changes", None, "no conversation {c} in this workspace"),
         (
             "POST",
             CONV + "/{c}/assign",

@@ -232,6 +232,7 @@ async def _team_work(
         await do_correct_contact(uow, workspace_id, alice, display_name="Alice VIP", notes="n-a")
         await do_correct_contact(uow, workspace_id, bruno, notes="bruno-notes")
         await do_mark_read(uow, workspace_id, alice_chat, agent.user_id)
+        await do_set_status(uow, workspace_id, bruno_chat, "resolved")
         await do_mark_read(uow, workspace_id, bruno_chat, admin.user_id)
         reply, _ = await do_queue_reply(
             uow,

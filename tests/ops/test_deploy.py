@@ -73,6 +73,13 @@ def test_the_stack_terminates_https_in_caddy() -> None:
         assert app["command"][-2:] == ["--port", "8000"]
         assert set(proxy["depends_on"][name].values()) == {"service_healthy"}
     assert services["app2"]["environment"]["WAZIFY_SEND_WORKER"] == "0"
+    # Uploaded attachments: one volume both replicas serve from, and a body limit for them.
+    for name in ("app1", "app2"):
+        app = services[name]
+        folder = app["environment"]["WAZIFY_UPLOAD_DIR"]
+        assert f"uploads:{folder}" in app["volumes"]
+    assert "uploads" in compose("docker-compose.yml")["volumes"]
+    assert "max_size 26MB" in CADDYFILE.read_text()
     for mount in proxy["volumes"]:
         source = mount.split(":")[0]
         assert not source.startswith("./") or (ROOT / source).exists(), mount

@@ -52,6 +52,10 @@ async def test_a_workspace_deletion_is_confirmed_shown_cancellable_and_survives_
     folder = workspace_folder(shop.runtime.settings.data_dir, "exports", shop.workspace_id)
     folder.mkdir(parents=True)
     (folder / "export.zip").write_bytes(b"an export")
+    # A file sent from the composer lives in the upload folder (a setting), per workspace.
+    uploaded = shop.runtime.settings.uploads_folder / str(shop.workspace_id) / "sent.png"
+    uploaded.parent.mkdir(parents=True)
+    uploaded.write_bytes(b"\x89PNG a picture")
     # A finished export lives in the exports folder (a setting), named by its job.
     exported = tmp_path / "elsewhere" / "7-1.zip"
     exported.parent.mkdir()
@@ -125,6 +129,7 @@ async def test_a_workspace_deletion_is_confirmed_shown_cancellable_and_survives_
     assert await db.fetchval("SELECT count(*) FROM users WHERE id = $1", both.user_id) == 1
     assert not folder.exists()
     assert not exported.exists()
+    assert not uploaded.parent.exists()
     deleted = await db.fetchrow(
         "SELECT workspace_id, after::text AS after FROM audit_entries"
         " WHERE action = 'workspace.deleted'"
@@ -144,6 +149,22 @@ async def test_disconnecting_with_its_conversations_deletes_the_account_data(
     await shop.deliver(
         text_message(ACCOUNT_B, CONTACT, "second account stays 9090"), account=ACCOUNT_B
     )
+    # A file sent from the composer in each account's conversation: only the first goes.
+    files = {}
+    for account_id in (shop.account_id, other.id):
+        name = f"{shop.workspace_id}/{account_id}.png"
+        files[account_id] = shop.runtime.settings.uploads_folder / name
+        files[account_id].parent.mkdir(parents=True, exist_ok=True)
+        files[account_id].write_bytes(b"\x89PNG")
+        await db.execute(
+            "INSERT INTO uploads (workspace_id, conversation_id, token, file_name, kind,"
+            " content_type, size) SELECT $1, id, $2, $3, 'image', 'image/png', 4"
+            " FROM conversations WHERE account_id = $4 LIMIT 1",
+            shop.workspace_id,
+            f"token-{account_id}",
+            name,
+            account_id,
+        )
     before = await shop.bootstrap(shop.agent)
     watcher = await connect(shop.address, shop.agent, since=before["seq"])
     await watcher.wait_ready()
@@ -163,6 +184,7 @@ async def test_disconnecting_with_its_conversations_deletes_the_account_data(
     for needle in ("8080", "8081"):
         assert await find_everywhere(db, needle) == [], needle
     assert await find_everywhere(db, "9090") != []  # the other account's conversation
+    assert not files[shop.account_id].exists() and files[other.id].exists()
     await watcher.wait_for(lambda a: a.of_type("account.erased"))
     after = await shop.bootstrap(shop.agent)
     assert [a["id"] for a in after["accounts"]] == [other.id]

@@ -25,7 +25,17 @@ from wazify.actions.workspaces import do_create_workspace
 from wazify.app import create_app
 from wazify.fakemeta.graph import run_fake_graph_in_thread
 from wazify.fakemeta.items import now_ms
-from wazify.fakemeta.webhooks import ACCOUNT, ACCOUNT_B, ALL_CASES, CONTACT, CONTACT_B, TS_MS
+from wazify.fakemeta.webhooks import (
+    ACCOUNT,
+    ACCOUNT_B,
+    ALL_CASES,
+    CONTACT,
+    CONTACT_B,
+    TS_MS,
+    entry,
+    text_message,
+)
+from wazify.fakemeta.webhooks import body as webhook_body
 from wazify.meta.graph_client import GraphClient
 from wazify.runtime import Runtime
 from wazify.workers.history import HistoryImporter
@@ -410,3 +420,60 @@ async def test_the_team_tools_converge_for_every_viewer(client, runtime, admin, 
         "canned_response.deleted",
         "contact.updated",
     }
+
+
+async def test_invitations_and_a_deactivation_converge(client, runtime, admin, world) -> None:
+    """An invitation made and cancelled (admins only), and a deactivation that hands the
+    member's conversation back to the queue: each viewer's events bridge its bootstraps."""
+    ana = await world.member(admin.workspace_id, "ana@example.com", "agent")
+    await deliver(client, runtime, ALL_CASES["message_text"]())
+    [conversation] = (await bootstrap(client, admin))["conversations"]
+    claimed = await client.post(
+        f"/api/v1/conversations/{conversation['id']}/claim", headers=ana.headers
+    )
+    assert claimed.status_code == 200, claimed.text
+    made: dict = {}
+
+    async def invite() -> None:
+        response = await client.post(
+            "/api/v1/members", json={"email": "new@example.com", "role": "agent"},
+            headers=admin.headers,
+        )  # fmt: skip
+        assert response.status_code == 201, response.text
+        made.update(response.json()["invitation"])
+
+    async def cancel() -> None:
+        response = await client.delete(f"/api/v1/invitations/{made['id']}", headers=admin.headers)
+        assert response.status_code == 204, response.text
+
+    async def deactivate() -> None:
+        response = await client.post(
+            f"/api/v1/members/{ana.user_id}/deactivate", headers=admin.headers
+        )
+        assert response.status_code == 200, response.text
+
+    assert [e["type"] for e in await converges(client, runtime, admin, invite)] == [
+        "invitation.created"
+    ]
+    assert [e["type"] for e in await converges(client, runtime, admin, cancel)] == [
+        "invitation.removed"
+    ]
+    events = await converges(client, runtime, admin, deactivate)
+    assert [e["type"] for e in events] == ["member.updated", "conversation.assigned"]
+    assert events[1]["conversation"]["assignee_id"] is None
+
+
+async def test_a_reopening_converges(client, runtime, admin) -> None:
+    """A customer's message reopening a resolved conversation: message.created, then
+    conversation.reopened, bridge the bootstraps."""
+    await deliver(client, runtime, ALL_CASES["message_text"]())
+    [conversation] = (await bootstrap(client, admin))["conversations"]
+    resolved = await client.post(
+        f"/api/v1/conversations/{conversation['id']}/status",
+        json={"status": "resolved"},
+        headers=admin.headers,
+    )
+    assert resolved.status_code == 200, resolved.text
+    again = webhook_body([entry(ACCOUNT, [text_message(ACCOUNT, CONTACT, "one more thing")])])
+    events = await converges(client, runtime, admin, lambda: deliver(client, runtime, again))
+    assert [e["type"] for e in events] == ["message.created", "conversation.reopened"]

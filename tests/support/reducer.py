@@ -63,6 +63,7 @@ def apply_event(snapshot: Snapshot, event: dict) -> None:
         "conversation.created",
         "conversation.updated",
         "conversation.assigned",
+        "conversation.reopened",  # a customer's message reopened it (with the change)
         "message.created",  # carries its conversation as it now stands
     ):
         _upsert_conversation(snapshot, event["conversation"])
@@ -116,6 +117,8 @@ def apply_event(snapshot: Snapshot, event: dict) -> None:
         pass  # the event named erased data: its content is gone, its seq still counts
     elif kind == "export.updated":
         pass  # an admin's data export job: not part of the shared snapshot
+    elif kind in ("invitation.created", "invitation.removed"):
+        pass  # admins' list of pending invitations: not part of the shared snapshot
     elif kind in ("note.created", "note.updated"):
         pass  # notes are loaded per conversation, like its messages: not in the snapshot
     elif kind == "mentions.updated":

@@ -118,12 +118,15 @@ async def test_a_resolved_conversation_reopens_on_a_new_customer_message(
     await deliver(client, runtime, one(customer(2, TS_MS + MINUTE)))
     state = await conversation(db)
     assert (state["status"], state["unread_count"]) == ("open", 1)
-    [(kind, payload)] = await event_log(db, inbox.workspace_id, after=seq)
+    [(kind, payload), (reopened, change)] = await event_log(db, inbox.workspace_id, after=seq)
     assert kind == "message.created"
     assert (payload["conversation"]["status"], payload["conversation"]["unread_count"]) == (
         "open",
         1,
     )
+    # It says so (tests/conversations/test_reopened.py): the change names the message.
+    assert reopened == "conversation.reopened"
+    assert change["change"]["message_id"] == payload["message"]["id"]
 
 
 async def test_a_snoozed_conversation_reopens_on_a_new_customer_message(

@@ -6,6 +6,7 @@
 
 import { h, replace, toast } from "../dom.js";
 import { fullTime } from "../format.js";
+import * as S from "../store.js";
 import { createLabelsAdmin } from "./labels_admin.js";
 import { createDataTab } from "./privacy.js";
 import { createWorkspaceSettings } from "./workspace.js";
@@ -23,6 +24,8 @@ export function createAdminView(ctx) {
   const workspace = createWorkspaceSettings(ctx);
   const data = createDataTab(ctx, body);
   const labelsAdmin = createLabelsAdmin(ctx);
+  const invitationsEl = h("section", { class: "invitations", "aria-labelledby": "invitations-title" });
+  let invitationsVersion = "";
 
   function failure(error, what) {
     if (error.status === 404 || error.status === 405) return h("p", { class: "notice" }, `This server does not offer ${what} yet.`);
@@ -47,7 +50,30 @@ export function createAdminView(ctx) {
         isAdmin && m.active ? h("button", { type: "button", class: "danger", onclick: () => confirm(`Deactivate ${m.email}? Their sessions end now.`) && change(() => ctx.api.deactivate(m.user_id), `${m.email} deactivated`) }, "Deactivate") : "")));
     const table = h("table", { class: "table" }, h("caption", { class: "visually-hidden" }, "Members"),
       h("thead", {}, h("tr", {}, ["Name", "Email", "Role", "State", ""].map((t) => h("th", { scope: "col" }, t)))), h("tbody", {}, rows));
-    replace(body, table, isAdmin ? inviteForm() : null);
+    invitationsVersion = "";
+    replace(body, table, isAdmin ? invitationsEl : null, isAdmin ? inviteForm() : null);
+    if (isAdmin) loadInvitations();
+  }
+
+  async function loadInvitations() {
+    try {
+      ctx.store.update(S.setInvitations, await ctx.api.invitations());
+    } catch (error) {
+      replace(invitationsEl, failure(error, "the pending invitations"));
+    }
+  }
+
+  // Pending invitations, live: invitation.created and invitation.removed keep the list.
+  function invitations(state) {
+    const items = Object.values(state.invitations).sort((a, b) => b.id - a.id);
+    const version = JSON.stringify(items);
+    if (version === invitationsVersion) return;
+    invitationsVersion = version;
+    replace(invitationsEl, h("h2", { id: "invitations-title" }, "Pending invitations"),
+      items.length ? h("ul", { class: "plain invitation-list" }, items.map((i) => h("li", { class: "invitation", "data-invitation": i.id },
+        h("span", { class: "invitation-email" }, i.email), h("span", { class: "muted" }, `${i.role} · expires ${fullTime(i.expires_at)}`),
+        h("button", { type: "button", class: "danger", onclick: () => confirm(`Cancel the invitation of ${i.email}? Its link stops working.`) && change(() => ctx.api.cancelInvitation(i.id), `Invitation of ${i.email} cancelled`, false) }, "Cancel invitation"))))
+        : h("p", { class: "muted" }, "No pending invitation."));
   }
 
   function rename(m) {
@@ -82,11 +108,11 @@ export function createAdminView(ctx) {
     return form;
   }
 
-  async function change(call, done) {
+  async function change(call, done, reload = true) {
     try {
       await call();
       toast(done);
-      if (tab === "members") members();
+      if (tab === "members" && reload) members();
     } catch (error) {
       toast(error.message, "error");
     }
@@ -209,6 +235,7 @@ export function createAdminView(ctx) {
     el,
     show,
     update(state) {
+      if (tab === "members" && state.me?.role === "admin") invitations(state);
       if (tab === "accounts" && state.snapshot) accounts(state);
       if (tab === "workspace" && state.snapshot) workspace.update(state);
       if (tab === "data" && state.snapshot) data.update(state);

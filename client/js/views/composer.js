@@ -40,7 +40,7 @@ export function saveDraft(me, conversationId, text, mode) {
 }
 
 // ctx: {me, state() -> store state, send(cid, text, cannedId, guard), sendNote(cid, text),
-// typing(cid), nameOf(userId)}
+//       sendFile(cid, file), typing(cid), nameOf(userId)}
 export function createComposer(ctx) {
   let conversation = null;
   let account = null;
@@ -62,7 +62,10 @@ export function createComposer(ctx) {
     h("button", { type: "button", "data-mode": "reply", onclick: () => setMode("reply") }, "Reply"),
     h("button", { type: "button", "data-mode": "note", onclick: () => setMode("note") }, "Note"));
   const hint = h("span", { id: "reply-hint", class: "hint" });
-  const row = h("div", { class: "composer-row" }, input, button);
+  // Images, videos and audio files (what Instagram's Send API takes; the server checks).
+  const file = h("input", { type: "file", accept: "image/png,image/jpeg,image/gif,video/*,audio/*", class: "visually-hidden", "aria-label": "Attach an image, a video or an audio file", onchange: () => sendFile() });
+  const attach = h("label", { class: "composer-attach button", title: "Attach an image, a video or an audio file" }, file, "Attach");
+  const row = h("div", { class: "composer-row" }, attach, input, button);
   const question = h("span", {});
   const collision = h("div", { class: "collision", role: "alert", hidden: true }, question,
     h("button", { type: "button", class: "primary", onclick: () => sendAnyway() }, "Send anyway"),
@@ -151,8 +154,17 @@ export function createComposer(ctx) {
     flag.hidden = !s.unfilled.length;
     flag.textContent = s.unfilled.length ? `Fill in or remove ${s.unfilled.join(", ")} before sending.` : "";
     input.disabled = s.blocked;
+    file.disabled = s.blocked || s.note;
+    attach.hidden = s.note;
     button.disabled = s.blocked || s.tooLong || s.empty || s.unfilled.length > 0;
     input.setAttribute("aria-invalid", s.tooLong || s.unfilled.length ? "true" : "false");
+  }
+
+  async function sendFile() {
+    const chosen = file.files[0];
+    file.value = "";
+    if (!chosen || !conversation || state().blocked) return;
+    await ctx.sendFile(conversation.id, chosen);
   }
 
   async function submit() {

@@ -14,6 +14,11 @@ import { renderMessage } from "./message.js";
 import { contactExportButton } from "./privacy.js";
 import { renderNote } from "./note.js";
 
+// A customer's message reopened the resolved conversation: said in the thread, for all.
+function reopenedLine(change, customer) {
+  return h("li", { class: "system-line", "data-status-change": change.id, role: "note" }, `Reopened by a new message from ${customer}`);
+}
+
 const SNOOZES = [
   ["1 hour", () => new Date(Date.now() + 3600e3)],
   ["4 hours", () => new Date(Date.now() + 4 * 3600e3)],
@@ -37,6 +42,7 @@ export function createConversationView(ctx) {
     send: (cid, text, cannedId, guard) => ctx.actions.send(cid, text, cannedId, guard),
     nameOf: (uid) => member(ctx.store.state, uid)?.name || null,
     sendNote: (cid, text) => ctx.actions.sendNote(cid, text),
+    sendFile: (cid, file) => ctx.actions.sendFile(cid, file),
     typing: (cid) => ctx.actions.typing(cid),
   });
   const thread = h("section", { class: "conversation", "aria-label": "Conversation" }, header, scroller, activity, composer.el);
@@ -144,9 +150,10 @@ export function createConversationView(ctx) {
       onDelete: (n) => ctx.actions.deleteNote(n), onEdit: (n, text) => ctx.actions.editNote(n, text),
     };
     const noteNames = (note) => note.mentions.concat([note.author_id]).map((uid) => nctx.memberName(uid));
-    reconcile(list, timeline(state, id), (t) => (t.kind === "note" ? `note-${t.id}` : t.id),
-      (t) => (t.kind === "note" ? JSON.stringify([t.item, noteNames(t.item)]) : JSON.stringify(t.item) + (t.item.reply_to_mid && mctx.byMid(t.item.reply_to_mid) ? "q" : "")),
-      (t) => (t.kind === "note" ? renderNote(t.item, nctx) : renderMessage(t.item, mctx)));
+    const customer = contactName(state.known[id]?.contact || {});
+    reconcile(list, timeline(state, id), (t) => (t.kind === "message" ? t.id : `${t.kind}-${t.id}`),
+      (t) => (t.kind === "note" ? JSON.stringify([t.item, noteNames(t.item)]) : t.kind === "status" ? JSON.stringify([t.item, customer]) : JSON.stringify(t.item) + (t.item.reply_to_mid && mctx.byMid(t.item.reply_to_mid) ? "q" : "")),
+      (t) => (t.kind === "note" ? renderNote(t.item, nctx) : t.kind === "status" ? reopenedLine(t.item, customer) : renderMessage(t.item, mctx)));
     older.textContent = history.older ? "" : history.messages.length ? "The beginning of the conversation" : "No messages yet";
     const firstAfter = list.firstElementChild?.dataset.key;
     if (firstBefore && firstAfter !== firstBefore && !atBottom) {

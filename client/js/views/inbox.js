@@ -99,6 +99,7 @@ export function createInbox(ctx) {
           h("span", { class: "conv-tags" },
             assignee ? h("span", { class: "assignee" }, presenceDot(assignee.presence), assignee.user_id === state.me.user.id ? "You" : assignee.name) : h("span", { class: "assignee none" }, "Unassigned"),
             c.status !== "open" ? h("span", { class: `tag tag-${c.status}` }, c.status === "pending" ? "Snoozed" : "Resolved") : null,
+            c.reopened_at && c.status === "open" ? h("span", { class: "tag tag-reopened", title: "A new message from the customer reopened it" }, "Reopened") : null,
             labelChips(state, c.labels)))));
   }
 

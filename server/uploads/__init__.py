@@ -1,0 +1,1 @@
+"""Attachments sent from the composer: checked, stored, served to Meta (docs/attachments.md)."""
