@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from wazify.actions.assignment import dequeue, enqueue, hold, request_decision
+from wazify.actions.report_facts import record_status_change
 from wazify.actions.uow import UnitOfWork
 from wazify.conversations.queries import conversation_views
 from wazify.db.expressions import db_now
@@ -215,6 +216,19 @@ async def do_set_status(
 async def _write_status(
     uow: UnitOfWork, row: Row, status: str, snoozed_until: datetime | None, action: str
 ) -> None:
+    if status != row["status"]:
+        cause = "snooze" if action == "conversation.woken" else "member"
+        await record_status_change(uow, row, status, cause)
+    await Conversation.update(
+        {
+            Conversation.status: status,
+            Conversation.snoozed_until: snoozed_until,
+            Conversation.facts_stale: True,  # the reports re-derive this conversation
+            # Someone has looked at it since a customer reopened it: the list's marker ends.
+            Conversation.reopened_at: None,
+            Conversation.updated_at: db_now(),
+        }
+    ).where(Conversation.id == row["id"])
     uow.audit(
         action,
         row["workspace_id"],

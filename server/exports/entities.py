@@ -278,6 +278,13 @@ OTHER_TABLES: dict[str, str] = {
     "data_deletion_requests": "Meta's callback codes, not a workspace's (deletion_jobs.jsonl"
     " names the code of each job it started)",
     "content_scrubs": "a work queue of ids (unsent messages whose copies are being removed)",
+    "report_facts": "figures derived from messages and status changes, both exported"
+    " (`wazify metrics rebuild` derives them again)",
+    "assignment_settings": "auto-assignment's settings: each change is in audit_entries.jsonl"
+    " (assignment.settings_changed)",
+    "assignment_members": "members' own capacities (each change is in audit_entries.jsonl,"
+    " assignment.capacity_changed) and live presence",
+    "assignment_queue": "a work queue of ids (conversations waiting for a member with room)",
     "uploads": "each file sent from the composer is its message's attachment in messages.jsonl"
     " (its type and URL); where the server keeps the file is its own business",
 }
