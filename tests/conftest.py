@@ -102,21 +102,62 @@ TABLES = (
     " import_jobs, deletion_jobs, data_deletion_requests, content_scrubs, export_jobs,"
     " notes, note_mentions, labels, conversation_labels, canned_responses"
 )
+# What survives a test: Piccolo's record of applied migrations and the installation's id.
+KEPT_TABLES = ("migration", "installation")
+_EMPTYING: dict[str, str] = {}
+
+
+async def _emptying_statement(pool: asyncpg.Pool) -> str:
+    """Every table emptied and its ids restarted, in one round trip of plain DELETEs with the
+    foreign keys' triggers off (session_replication_role: the tests' user is a superuser).
+    Measured: about 2 ms, where TRUNCATE of the same ~40 tables took about 300 ms per test
+    (a new file per table and index, fsynced at commit): 7 minutes of a 1,500-test run."""
+    tables = [
+        row["tablename"]
+        for row in await pool.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            " AND tablename <> ALL($1::text[]) ORDER BY tablename",
+            list(KEPT_TABLES),
+        )
+    ]
+    sequences = await pool.fetch(
+        "SELECT s.relname FROM pg_class s JOIN pg_depend d ON d.objid = s.oid"
+        " AND d.deptype IN ('a', 'i') JOIN pg_class t ON t.oid = d.refobjid"
+        " WHERE s.relkind = 'S' AND t.relname = ANY($1::text[]) ORDER BY 1",
+        tables,
+    )
+    restarts = ", ".join(f"setval('\"{row['relname']}\"', 1, false)" for row in sequences)
+    return (
+        "SET LOCAL session_replication_role = replica;"
+        + "".join(f'DELETE FROM "{table}";' for table in tables)
+        + (f"SELECT {restarts};" if restarts else "")
+    )
+
+
+async def empty_tables(pool: asyncpg.Pool, database_url: str) -> None:
+    if database_url not in _EMPTYING:
+        _EMPTYING[database_url] = await _emptying_statement(pool)
+    try:
+        # One implicit transaction: SET LOCAL ends with it.
+        await pool.execute(_EMPTYING[database_url])
+    except asyncpg.InsufficientPrivilegeError:
+        # Not a superuser (a database someone lent the suite): the slow, sure way.
+        await pool.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
 
 
 @pytest.fixture
-async def runtime(shared_runtime: Runtime) -> Runtime:
+async def runtime(shared_runtime: Runtime, database_url: str) -> Runtime:
     """The session's runtime over empty tables (and the tables' queries on its pool: a test
     that opened another runtime bound them to that one's engine, closed since)."""
     bind_tables(shared_runtime.engine)
     for attempt in range(3):
         try:
-            await shared_runtime.engine.pool.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+            await empty_tables(shared_runtime.engine.pool, database_url)
             break
         except asyncpg.DeadlockDetectedError:
-            # TRUNCATE locks its tables one by one; a transaction still finishing from the
-            # previous test's server (a worker's last round) can hold one of them and want
-            # another. Postgres picks a victim; once that round is over, truncating works.
+            # A transaction still finishing from the previous test's server (a worker's last
+            # round) can hold rows of one table and want another's. Postgres picks a victim;
+            # once that round is over, emptying works.
             if attempt == 2:
                 raise
             await asyncio.sleep(0.2)
