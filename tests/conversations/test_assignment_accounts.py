@@ -29,9 +29,7 @@ def account_url(account_id: int) -> str:
 
 async def second_account(shop) -> int:
     async with unit_of_work(shop.runtime, SYSTEM) as uow:
-        account = await do_register_account(
-            uow, shop.workspace_id, ig_id=SECOND, username="second"
-        )
+        account = await do_register_account(uow, shop.workspace_id, ig_id=SECOND, username="second")
     return account.id
 
 
@@ -89,9 +87,7 @@ async def test_bad_input_is_a_400_naming_the_field(shop, client, path, body, fie
     assert field in response.text
 
 
-async def test_an_account_switched_off_keeps_its_conversations_unassigned(
-    shop, client, db
-) -> None:
+async def test_an_account_switched_off_keeps_its_conversations_unassigned(shop, client, db) -> None:
     second = await second_account(shop)
     await configure(shop, default_capacity=10)
     response = await client.put(
