@@ -88,4 +88,5 @@ class AssignmentAccount(Table, tablename="assignment_accounts"):
     enabled = Boolean(default=False)
     updated_at = Timestamptz(default=Now())
 
-    assignment_accounts_account_id_key = Unique(["account_id"])
+    # Workspace first: the ingest's lock read looks for an account set On by workspace.
+    assignment_accounts_workspace_id_account_id_key = Unique(["workspace_id", "account_id"])

@@ -23,7 +23,8 @@ LIMIT = 100
 # Whether conversation `c` is given automatically: its account's own setting, else its
 # workspace's (actions/assignment_settings.py changes both and keeps the queue to match).
 AUTO_ON = """coalesce(
-    (SELECT a.enabled FROM assignment_accounts a WHERE a.account_id = c.account_id),
+    (SELECT a.enabled FROM assignment_accounts a
+     WHERE a.workspace_id = c.workspace_id AND a.account_id = c.account_id),
     (SELECT s.enabled FROM assignment_settings s WHERE s.workspace_id = c.workspace_id), false)"""
 
 # Whether anything in workspace `s` is given automatically (the workspace, or an account).

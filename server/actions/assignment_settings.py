@@ -29,7 +29,8 @@ RETURNING enabled, eligibility, strategy, default_capacity, offline_return_minut
 # Queue (or, off, take out of the queue) the open, unassigned conversations of one account
 # ($2), or of every account that follows the workspace ($2 null).
 SCOPE = """c.workspace_id = $1 AND CASE WHEN $2::bigint IS NULL
-    THEN NOT EXISTS (SELECT 1 FROM assignment_accounts a WHERE a.account_id = c.account_id)
+    THEN NOT EXISTS (SELECT 1 FROM assignment_accounts a
+                     WHERE a.workspace_id = $1 AND a.account_id = c.account_id)
     ELSE c.account_id = $2 END"""
 
 QUEUE_ALL = f"""
@@ -182,7 +183,7 @@ async def do_set_account(
     )
     if not account:
         raise NotFound(f"no account {account_id} in this workspace")
-    mine = AssignmentAccount.account == account_id
+    mine = (AssignmentAccount.workspace == workspace_id) & (AssignmentAccount.account == account_id)
     own = await AssignmentAccount.select(AssignmentAccount.enabled).where(mine)
     before = own[0]["enabled"] if own else None
     if before == enabled:

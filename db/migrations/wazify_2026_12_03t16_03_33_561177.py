@@ -37,7 +37,7 @@ class Workspace(Table, tablename="workspaces", schema=None):
     )
 
 
-ID = "2026-12-03T15:58:10:372345"
+ID = "2026-12-03T16:03:33:561177"
 VERSION = "1.38.0"
 DESCRIPTION = "assignment_accounts"
 
@@ -165,9 +165,12 @@ async def forwards():
     manager.add_constraint(
         table_class_name="AssignmentAccount",
         tablename="assignment_accounts",
-        constraint_name="assignment_accounts_account_id_key",
+        constraint_name="assignment_accounts_workspace_id_account_id_key",
         constraint_class=Unique,
-        params={"columns": ["account_id"], "nulls_distinct": True},
+        params={
+            "columns": ["workspace_id", "account_id"],
+            "nulls_distinct": True,
+        },
         schema=None,
     )
 
