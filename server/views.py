@@ -230,6 +230,14 @@ class AssignmentMemberView(View, kw_only=True):
     load: int
 
 
+class AssignmentAccountView(View, kw_only=True):
+    """A connected account's own auto-assignment on/off (null: it follows the workspace)."""
+
+    account_id: int
+    username: str
+    enabled: bool | None = None
+
+
 class AssignmentOverview(View, kw_only=True):
     """The team view's queue: how many wait, since when the longest has, members' loads."""
 
@@ -238,6 +246,7 @@ class AssignmentOverview(View, kw_only=True):
     oldest_waiting_since: datetime | None = None
     longest_wait_seconds: int = 0
     members: list[AssignmentMemberView]
+    accounts: list[AssignmentAccountView]
 
 
 class CannedResponseView(View, kw_only=True):

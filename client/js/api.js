@@ -111,6 +111,7 @@ export function createApi({ fetch = globalThis.fetch.bind(globalThis), base = ""
     assignment: () => request("GET", "/api/v1/assignment"),
     updateAssignment: (body) => request("PATCH", "/api/v1/assignment/settings", body),
     setCapacity: (userId, capacity) => request("PUT", `/api/v1/assignment/members/${userId}/capacity`, { capacity }),
+    setAccountAssignment: (accountId, enabled) => request("PUT", `/api/v1/assignment/accounts/${accountId}`, { enabled }),
     // Administration
     members: (cursor) => request("GET", "/api/v1/members" + query({ cursor, limit: 200 })),
     createMember: (body) => request("POST", "/api/v1/members", body),

@@ -1,6 +1,11 @@
 """Piccolo tables, one module per area: the schema's definition (db/migrations follows them)."""
 
-from wazify.db.tables.assignment import AssignmentMember, AssignmentQueue, AssignmentSettings
+from wazify.db.tables.assignment import (
+    AssignmentAccount,
+    AssignmentMember,
+    AssignmentQueue,
+    AssignmentSettings,
+)
 from wazify.db.tables.exports import ExportJob
 from wazify.db.tables.history import ImportJob
 from wazify.db.tables.identity import (
@@ -73,6 +78,7 @@ ALL_TABLES = (
     AssignmentSettings,
     AssignmentMember,
     AssignmentQueue,
+    AssignmentAccount,
 )
 
 __all__ = [table.__name__ for table in ALL_TABLES] + ["ALL_TABLES"]

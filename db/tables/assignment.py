@@ -12,7 +12,7 @@ from piccolo.table import Table
 
 from wazify.db.tables.columns import Now, reference
 from wazify.db.tables.identity import User, Workspace
-from wazify.db.tables.inbox import Conversation
+from wazify.db.tables.inbox import Conversation, IgAccount
 
 ELIGIBILITY = ("online", "active")
 STRATEGIES = ("least_loaded", "round_robin")
@@ -76,3 +76,17 @@ class AssignmentQueue(Table, tablename="assignment_queue"):
     created_at = Timestamptz(default=Now())
 
     assignment_queue_conversation_id_key = Unique(["conversation_id"])
+
+
+class AssignmentAccount(Table, tablename="assignment_accounts"):
+    """A connected account's own on/off, overriding the workspace's `enabled` for its
+    conversations (no row: the account follows the workspace)."""
+
+    id = BigSerial(primary_key=True)
+    workspace = reference(Workspace, "workspace_id")
+    account = reference(IgAccount, "account_id")
+    enabled = Boolean(default=False)
+    updated_at = Timestamptz(default=Now())
+
+    # Workspace first: the ingest's lock read looks for an account set On by workspace.
+    assignment_accounts_workspace_id_account_id_key = Unique(["workspace_id", "account_id"])

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from wazify.actions.assignment_decision import decide
+from wazify.actions.assignment_decision import ANY_ON, AUTO_ON, decide
 from wazify.actions.uow import Actor, UnitOfWork, unit_of_work
 from wazify.lib.tasks import spawn
 from wazify.runtime import Runtime
@@ -37,25 +37,25 @@ log = logging.getLogger("wazify.assignment")
 ACTOR = Actor.system("auto-assignment")
 DECIDER = "assignment.decider"
 
-HOLD = """
-SELECT workspace_id, enabled FROM assignment_settings
-WHERE workspace_id = ANY($1::bigint[]) ORDER BY workspace_id FOR SHARE
+HOLD = f"""
+SELECT s.workspace_id, {ANY_ON} AS enabled FROM assignment_settings s
+WHERE s.workspace_id = ANY($1::bigint[]) ORDER BY s.workspace_id FOR SHARE OF s
 """
 
-ENQUEUE = """
+ENQUEUE = f"""
 INSERT INTO assignment_queue (workspace_id, conversation_id, waiting_since, reason)
 SELECT $1, c.id, coalesce(w.since, c.last_customer_message_at, c.created_at), $4
 FROM unnest($2::bigint[], $3::timestamptz[]) AS w(id, since)
 JOIN conversations c ON c.id = w.id AND c.workspace_id = $1
-WHERE c.status = 'open' AND c.assignee_id IS NULL
-  AND EXISTS (SELECT 1 FROM assignment_settings s WHERE s.workspace_id = $1 AND s.enabled)
+WHERE c.status = 'open' AND c.assignee_id IS NULL AND {AUTO_ON}
 ON CONFLICT (conversation_id) DO NOTHING
 """
 
 
 async def hold(uow: UnitOfWork, workspace_ids: Sequence[int]) -> set[int]:
     """Hold the workspaces' assignment locks FOR SHARE until commit; return those with
-    auto-assignment on. Call it before locking any conversation row."""
+    auto-assignment on (for the workspace or one of its accounts). Call it before locking
+    any conversation row."""
     rows = await uow.conn.fetch(HOLD, sorted(set(workspace_ids)))
     return {row["workspace_id"] for row in rows if row["enabled"]}
 
@@ -117,8 +117,9 @@ async def enqueue(
     conversations: Sequence[tuple[int, datetime | None]],
     reason: str,
 ) -> None:
-    """Queue open, unassigned conversations (already queued: kept where they are), each
-    waiting since the given moment (None: its customer's last message)."""
+    """Queue open, unassigned conversations of accounts with auto-assignment on (already
+    queued: kept where they are), each waiting since the given moment (None: its
+    customer's last message)."""
     if not conversations:
         return
     await uow.conn.execute(
@@ -141,15 +142,15 @@ async def release_member(
     uow: UnitOfWork, workspace_id: int, user_id: int, reason: str, *, unanswered: bool = False
 ) -> int:
     """Return a member's open conversations (`unanswered`: only those whose last message is
-    the customer's) to the queue, auto-assignment on and the lock held by the caller: each
-    is unassigned (conversation.assigned, audited) and queued since its customer's last
-    message. Returns how many."""
+    the customer's, and their account's auto-assignment on) to the queue, the lock held by
+    the caller: each is unassigned (conversation.assigned, audited) and queued since its
+    customer's last message. Returns how many."""
     from wazify.actions.conversations import lock_conversation, set_assignee
 
     ids = await uow.conn.fetch(
         "SELECT c.id FROM conversations c LEFT JOIN messages m ON m.id = c.last_message_id"
         " WHERE c.workspace_id = $1 AND c.assignee_id = $2 AND c.status = 'open'"
-        " AND (NOT $3 OR m.direction = 'in') ORDER BY c.id",
+        f" AND (NOT $3 OR m.direction = 'in') AND {AUTO_ON} ORDER BY c.id",
         workspace_id,
         user_id,
         unanswered,

@@ -20,6 +20,17 @@ from wazify.realtime.events import ConversationAssigned
 
 LIMIT = 100
 
+# Whether conversation `c` is given automatically: its account's own setting, else its
+# workspace's (actions/assignment_settings.py changes both and keeps the queue to match).
+AUTO_ON = """coalesce(
+    (SELECT a.enabled FROM assignment_accounts a
+     WHERE a.workspace_id = c.workspace_id AND a.account_id = c.account_id),
+    (SELECT s.enabled FROM assignment_settings s WHERE s.workspace_id = c.workspace_id), false)"""
+
+# Whether anything in workspace `s` is given automatically (the workspace, or an account).
+ANY_ON = """(s.enabled OR EXISTS (
+    SELECT 1 FROM assignment_accounts a WHERE a.workspace_id = s.workspace_id AND a.enabled))"""
+
 MEMBERS = """
 SELECT m.user_id, coalesce(a.capacity, $2) AS capacity, coalesce(l.load, 0) AS load
 FROM memberships m
@@ -29,6 +40,11 @@ LEFT JOIN (SELECT assignee_id, count(*) AS load FROM conversations
            GROUP BY assignee_id) l ON l.assignee_id = m.user_id
 WHERE m.workspace_id = $1 AND m.active AND (NOT $3 OR coalesce(a.online, false))
 ORDER BY m.user_id
+"""
+
+SETTINGS = f"""
+SELECT {ANY_ON} AS enabled, eligibility, strategy, default_capacity, last_assignee_id
+FROM assignment_settings s WHERE s.workspace_id = $1 FOR UPDATE OF s
 """
 
 HEADS = """
@@ -81,11 +97,7 @@ def pick(strategy: str, members: list[Member], last: int | None) -> Member | Non
 
 async def decide(uow: UnitOfWork, workspace_id: int, limit: int = LIMIT) -> Outcome:
     """Serve the queue from its head while an eligible member has room (lock held)."""
-    settings = await uow.conn.fetchrow(
-        "SELECT enabled, eligibility, strategy, default_capacity, last_assignee_id"
-        " FROM assignment_settings WHERE workspace_id = $1 FOR UPDATE",
-        workspace_id,
-    )
+    settings = await uow.conn.fetchrow(SETTINGS, workspace_id)
     if settings is None or not settings["enabled"]:
         return Outcome([], False)
     rows = await uow.conn.fetch(

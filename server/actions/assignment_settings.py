@@ -5,13 +5,16 @@ Every change takes the workspace's assignment lock FOR UPDATE (the settings row,
 here when missing), so it waits for decisions and queueing in flight, and requests a
 decision after commit: turning auto-assignment on, raising a capacity or a member coming
 online makes room. Turning it on queues the open, unassigned conversations, longest
-waiting first; turning it off empties the queue (nothing is unassigned).
+waiting first; turning it off empties the queue (nothing is unassigned). A connected
+account's own on/off overrides the workspace's for its conversations: the queue only ever
+holds conversations of accounts with auto-assignment on.
 """
 
 from __future__ import annotations
 
 from wazify.actions.assignment import request_decision
 from wazify.actions.uow import Actor, UnitOfWork, unit_of_work
+from wazify.db.tables import AssignmentAccount, IgAccount
 from wazify.db.tables.assignment import CAPACITY_MAX, ELIGIBILITY, OFFLINE_MAX, STRATEGIES
 from wazify.lib.errors import Invalid, NotFound
 from wazify.runtime import Runtime
@@ -23,11 +26,23 @@ ON CONFLICT (workspace_id) DO UPDATE SET workspace_id = excluded.workspace_id
 RETURNING enabled, eligibility, strategy, default_capacity, offline_return_minutes
 """
 
-QUEUE_ALL = """
+# Queue (or, off, take out of the queue) the open, unassigned conversations of one account
+# ($2), or of every account that follows the workspace ($2 null).
+SCOPE = """c.workspace_id = $1 AND CASE WHEN $2::bigint IS NULL
+    THEN NOT EXISTS (SELECT 1 FROM assignment_accounts a
+                     WHERE a.workspace_id = $1 AND a.account_id = c.account_id)
+    ELSE c.account_id = $2 END"""
+
+QUEUE_ALL = f"""
 INSERT INTO assignment_queue (workspace_id, conversation_id, waiting_since, reason)
-SELECT workspace_id, id, coalesce(last_customer_message_at, created_at), 'enabled'
-FROM conversations WHERE workspace_id = $1 AND status = 'open' AND assignee_id IS NULL
+SELECT c.workspace_id, c.id, coalesce(c.last_customer_message_at, c.created_at), 'enabled'
+FROM conversations c WHERE {SCOPE} AND c.status = 'open' AND c.assignee_id IS NULL
 ON CONFLICT (conversation_id) DO NOTHING
+"""
+
+UNQUEUE_ALL = f"""
+DELETE FROM assignment_queue q USING conversations c
+WHERE q.workspace_id = $1 AND c.id = q.conversation_id AND {SCOPE}
 """
 
 
@@ -89,10 +104,8 @@ async def do_update_settings(
         after.default_capacity,
         after.offline_return_minutes,
     )
-    if after.enabled and not before.enabled:
-        await uow.conn.execute(QUEUE_ALL, workspace_id)
-    elif before.enabled and not after.enabled:
-        await uow.conn.execute("DELETE FROM assignment_queue WHERE workspace_id = $1", workspace_id)
+    if after.enabled != before.enabled:
+        await _requeue(uow, workspace_id, None, after.enabled)
     uow.audit(
         "assignment.settings_changed",
         workspace_id,
@@ -103,6 +116,12 @@ async def do_update_settings(
     )
     request_decision(uow, workspace_id)
     return after
+
+
+async def _requeue(uow: UnitOfWork, workspace_id: int, account_id: int | None, on: bool) -> None:
+    """Auto-assignment turned on (or off) for one account, or for the accounts following
+    the workspace: their open, unassigned conversations are queued (or leave the queue)."""
+    await uow.conn.execute(QUEUE_ALL if on else UNQUEUE_ALL, workspace_id, account_id)
 
 
 def _changed(
@@ -150,6 +169,49 @@ async def do_set_capacity(
     )
     request_decision(uow, workspace_id)
     return capacity
+
+
+async def do_set_account(
+    uow: UnitOfWork, workspace_id: int, account_id: int, enabled: bool | None
+) -> bool | None:
+    """A connected account's own on/off (None: it follows the workspace). When that changes
+    whether its conversations are given, its open, unassigned ones join or leave the
+    queue. Returns the account's own setting."""
+    settings = await uow.conn.fetchrow(LOCK, workspace_id)
+    account = await IgAccount.select(IgAccount.id).where(
+        (IgAccount.id == account_id) & (IgAccount.workspace == workspace_id)
+    )
+    if not account:
+        raise NotFound(f"no account {account_id} in this workspace")
+    mine = (AssignmentAccount.workspace == workspace_id) & (AssignmentAccount.account == account_id)
+    own = await AssignmentAccount.select(AssignmentAccount.enabled).where(mine)
+    before = own[0]["enabled"] if own else None
+    if before == enabled:
+        return enabled
+    if enabled is None:
+        await AssignmentAccount.delete().where(mine)
+    elif own:
+        await AssignmentAccount.update(
+            {AssignmentAccount.enabled: enabled, AssignmentAccount.updated_at: uow.now}
+        ).where(mine)
+    else:
+        await AssignmentAccount.insert(
+            AssignmentAccount(workspace=workspace_id, account=account_id, enabled=enabled)
+        )
+    was_on = settings["enabled"] if before is None else before
+    now_on = settings["enabled"] if enabled is None else enabled
+    if was_on != now_on:
+        await _requeue(uow, workspace_id, account_id, now_on)
+    uow.audit(
+        "assignment.account_changed",
+        workspace_id,
+        "ig_account",
+        account_id,
+        before={"enabled": before},
+        after={"enabled": enabled},
+    )
+    request_decision(uow, workspace_id)
+    return enabled
 
 
 PRESENCE = """

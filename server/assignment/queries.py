@@ -1,13 +1,21 @@
-"""Read-only: the queue, each member's load against capacity (Piccolo's query builder,
-plus one grouped count of the conversations members hold)."""
+"""Read-only: the queue, each member's load against capacity, each connected account's own
+on/off (Piccolo's query builder)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from wazify.db.tables import AssignmentMember, AssignmentQueue, AssignmentSettings, Conversation
+from wazify.db.tables import (
+    AssignmentAccount,
+    AssignmentMember,
+    AssignmentQueue,
+    AssignmentSettings,
+    Conversation,
+    IgAccount,
+)
 from wazify.db.tables.identity import Membership
 from wazify.views import (
+    AssignmentAccountView,
     AssignmentMemberView,
     AssignmentOverview,
     AssignmentSettingsView,
@@ -75,6 +83,26 @@ async def _members(workspace_id: int, default: int) -> list[AssignmentMemberView
     return sorted(views, key=lambda view: (view.name.casefold(), view.user_id))
 
 
+async def _accounts(workspace_id: int) -> list[AssignmentAccountView]:
+    own = {
+        row["account_id"]: row["enabled"]
+        for row in await AssignmentAccount.select(
+            AssignmentAccount.account.as_alias("account_id"), AssignmentAccount.enabled
+        ).where(AssignmentAccount.workspace == workspace_id)
+    }
+    accounts = await (
+        IgAccount.select(IgAccount.id, IgAccount.username)
+        .where(IgAccount.workspace == workspace_id)
+        .order_by(IgAccount.id)
+    )
+    return [
+        AssignmentAccountView(
+            account_id=row["id"], username=row["username"], enabled=own.get(row["id"])
+        )
+        for row in accounts
+    ]
+
+
 async def overview(workspace_id: int) -> AssignmentOverview:
     settings = await get_settings(workspace_id)
     mine = AssignmentQueue.workspace == workspace_id
@@ -93,4 +121,5 @@ async def overview(workspace_id: int) -> AssignmentOverview:
         oldest_waiting_since=oldest,
         longest_wait_seconds=max(0, wait),
         members=await _members(workspace_id, settings.default_capacity),
+        accounts=await _accounts(workspace_id),
     )

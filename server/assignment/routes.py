@@ -1,6 +1,6 @@
 """Auto-assignment. Every member sees the queue and the team's loads (the team view);
-admins and supervisors change the settings and members' capacities. Another workspace's
-member is a 404 like an absent one."""
+admins and supervisors change the settings, members' capacities and connected accounts'
+own on/off. Another workspace's member or account is a 404 like an absent one."""
 
 from __future__ import annotations
 
@@ -8,9 +8,15 @@ from litestar import Request, Router, get, patch, put
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from wazify.actions.assignment_settings import do_set_capacity, do_update_settings
+from wazify.actions.assignment_settings import do_set_account, do_set_capacity, do_update_settings
 from wazify.assignment.queries import overview
-from wazify.assignment.schemas import CapacityRequest, CapacityView, UpdateSettingsRequest
+from wazify.assignment.schemas import (
+    AccountRequest,
+    AccountView,
+    CapacityRequest,
+    CapacityView,
+    UpdateSettingsRequest,
+)
 from wazify.auth.guards import require_member, require_staff
 from wazify.auth.principal import Principal, acting
 from wazify.lib.inputs import DbId
@@ -57,8 +63,27 @@ async def assignment_set_capacity(
     return CapacityView(user_id=user_id, capacity=capacity)
 
 
+@put("/assignment/accounts/{account_id:int}", guards=[require_staff])
+async def assignment_set_account(
+    request: Request,
+    account_id: DbId,
+    data: JSONBody[AccountRequest],
+    runtime: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+) -> AccountView:
+    """A connected account's own auto-assignment on/off (null: follow the workspace)."""
+    async with acting(runtime, principal, request.scope) as uow:
+        enabled = await do_set_account(uow, principal.workspace_id, account_id, data.enabled)
+    return AccountView(account_id=account_id, enabled=enabled)
+
+
 assignment_router = Router(
     path="/api/v1",
-    route_handlers=[assignment_overview, assignment_update_settings, assignment_set_capacity],
+    route_handlers=[
+        assignment_overview,
+        assignment_update_settings,
+        assignment_set_capacity,
+        assignment_set_account,
+    ],
     tags=["assignment"],
 )

@@ -35,6 +35,17 @@ class CapacityRequest(Body, kw_only=True):
     capacity: Capacity | None
 
 
+class AccountRequest(Body, kw_only=True):
+    """A connected account's own on/off; null: it follows the workspace's setting."""
+
+    enabled: bool | None
+
+
+class AccountView(msgspec.Struct, kw_only=True):
+    account_id: int
+    enabled: bool | None
+
+
 class CapacityView(msgspec.Struct, kw_only=True):
     user_id: int
     capacity: int | None

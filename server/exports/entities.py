@@ -284,6 +284,8 @@ OTHER_TABLES: dict[str, str] = {
     " (assignment.settings_changed)",
     "assignment_members": "members' own capacities (each change is in audit_entries.jsonl,"
     " assignment.capacity_changed) and live presence",
+    "assignment_accounts": "connected accounts' own auto-assignment on/off: each change is in"
+    " audit_entries.jsonl (assignment.account_changed)",
     "assignment_queue": "a work queue of ids (conversations waiting for a member with room)",
     "uploads": "each file sent from the composer is its message's attachment in messages.jsonl"
     " (its type and URL); where the server keeps the file is its own business",

@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass
 
 from wazify.actions.assignment import decider, do_return_unanswered
+from wazify.actions.assignment_decision import ANY_ON
 from wazify.actions.uow import Actor, unit_of_work
 from wazify.runtime import Runtime
 from wazify.workers.background import BackgroundLoop
@@ -23,10 +24,10 @@ from wazify.workers.background import BackgroundLoop
 log = logging.getLogger("wazify.assignment")
 ACTOR = Actor.system("auto-assignment")
 
-OFFLINE = """
+OFFLINE = f"""
 SELECT a.workspace_id, a.user_id FROM assignment_members a
 JOIN assignment_settings s ON s.workspace_id = a.workspace_id
-WHERE s.enabled AND s.eligibility = 'online' AND s.offline_return_minutes IS NOT NULL
+WHERE {ANY_ON} AND s.eligibility = 'online' AND s.offline_return_minutes IS NOT NULL
   AND NOT a.online AND a.online_changed_at < now() - make_interval(mins => s.offline_return_minutes)
   AND EXISTS (SELECT 1 FROM conversations c JOIN messages m ON m.id = c.last_message_id
               WHERE c.workspace_id = a.workspace_id AND c.assignee_id = a.user_id
@@ -34,9 +35,9 @@ WHERE s.enabled AND s.eligibility = 'online' AND s.offline_return_minutes IS NOT
 ORDER BY a.workspace_id, a.user_id
 """
 
-WAITING = """
+WAITING = f"""
 SELECT DISTINCT q.workspace_id FROM assignment_queue q
-JOIN assignment_settings s ON s.workspace_id = q.workspace_id AND s.enabled
+JOIN assignment_settings s ON s.workspace_id = q.workspace_id AND {ANY_ON}
 """
 
 

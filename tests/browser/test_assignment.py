@@ -1,7 +1,8 @@
 """Auto-assignment in real Chromium with two users: a supervisor turns it on from the Team
 page and keeps herself out (capacity 0); a new customer's conversation appears as the
 agent's own, live; with the agent full the next one waits (the queue shows it), and
-resolving the first hands it over, live in both pages."""
+resolving the first hands it over, live in both pages; the account's own setting is saved
+from its select."""
 
 from __future__ import annotations
 
@@ -61,4 +62,18 @@ async def test_a_supervisor_turns_it_on_and_an_agent_gets_conversations_live(bro
         "You", timeout=10_000
     )
     await expect(panel.locator(".queue")).to_contain_text("0 waiting", timeout=10_000)
+
+    # The connected account's own setting: switched off from its select, kept after a reload.
+    account = panel.locator(f"li[data-account='{stack.account_id}'] select")
+    await expect(account).to_have_value("follow")
+    await account.select_option("off")
+    pool = stack.runtime.engine.pool
+    enabled = "SELECT enabled FROM assignment_accounts WHERE account_id = $1"
+    for _ in range(100):
+        if await pool.fetchval(enabled, stack.account_id) is False:
+            break
+        await page_s.wait_for_timeout(50)
+    assert await pool.fetchval(enabled, stack.account_id) is False
+    await page_s.reload()
+    await expect(account).to_have_value("off")
     assert not page_s.errors and not page_a.errors  # type: ignore[attr-defined]

@@ -57,6 +57,7 @@ ROUTES: list[tuple[str, str, dict | None, dict[str, int]]] = [
     ("GET", "/api/v1/assignment", None, everyone(200)),
     ("PATCH", "/api/v1/assignment/settings", {"strategy": "round_robin"}, staff(200)),
     ("PUT", "/api/v1/assignment/members/{member}/capacity", {"capacity": 3}, staff(200)),
+    ("PUT", "/api/v1/assignment/accounts/{account}", {"enabled": False}, staff(200)),
 ]
 
 
@@ -75,6 +76,7 @@ async def scene(shop: Shop, who: str, n: int) -> tuple[dict[str, object], dict[s
         "n": n,
         "c": cid,
         "member": shop.agent2.user_id,
+        "account": shop.account_id,
         "own_note": await made(caller, f"/api/v1/conversations/{cid}/notes", {"text": "mine"}),
         "others_note": await made(shop.agent2, f"/api/v1/conversations/{cid}/notes", {"text": "b"}),
         "label": await made(shop.admin, "/api/v1/labels", {"name": f"VIP {n}"}),

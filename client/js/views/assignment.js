@@ -1,13 +1,16 @@
 // The team view's auto-assignment panel: the queue (how many wait, the longest wait), each
-// member's load against capacity, and for admins and supervisors the settings and
-// capacities. Live: it refetches shortly after any change the store sees (conversations
-// assigned, created, resolved; presence) and every few seconds while shown.
+// member's load against capacity, and for admins and supervisors the settings, capacities
+// and each connected account's own on/off (Follow workspace / On / Off). Live: it refetches
+// shortly after any change the store sees (conversations assigned, created, resolved;
+// presence) and every few seconds while shown.
 
 import { h, replace, toast } from "../dom.js";
 
 const STRATEGIES = [["least_loaded", "Least loaded"], ["round_robin", "Round robin"]];
 const ELIGIBILITY = [["online", "Members online"], ["active", "All active members"]];
 const POLL_MS = 5000;
+const ACCOUNT_CHOICES = [["follow", "Follow workspace"], ["on", "On"], ["off", "Off"]];
+const ACCOUNT_VALUES = { follow: null, on: true, off: false };
 
 function waitText(seconds) {
   if (seconds < 60) return `${seconds} s`;
@@ -72,6 +75,16 @@ export function createAssignmentPanel(ctx) {
         h("label", {}, "Return unanswered conversations after ", offline, " min offline"), h("button", { type: "submit" }, "Save")) : null);
   }
 
+  function accountRows(accounts) {
+    if (!accounts.length) return null;
+    return h("div", { class: "assignment-accounts" }, h("h3", {}, "Per connected account"), h("ul", { class: "plain" },
+      accounts.map((a) => h("li", { "data-account": a.account_id },
+        h("label", {}, `@${a.username} `, h("select", {
+          name: "account_enabled", "aria-label": `Auto-assignment for @${a.username}`,
+          onchange: (e) => change(() => ctx.api.setAccountAssignment(a.account_id, ACCOUNT_VALUES[e.target.value])),
+        }, ACCOUNT_CHOICES.map(([v, text]) => h("option", { value: v, selected: v === (a.enabled == null ? "follow" : a.enabled ? "on" : "off") }, text))))))));
+  }
+
   function memberRow(m) {
     const full = m.load >= m.capacity;
     const cells = [h("td", {}, m.name), h("td", {}, m.online ? "online" : "offline"),
@@ -93,13 +106,14 @@ export function createAssignmentPanel(ctx) {
   function render() {
     if (!data) return;
     const { settings } = data;
-    const queue = settings.enabled
+    const queue = settings.enabled || (data.accounts || []).some((a) => a.enabled)
       ? h("p", { class: "queue", "aria-live": "polite" }, h("strong", { "data-waiting": data.waiting }, `${data.waiting} waiting`),
         waitSpan)
       : h("p", { class: "muted queue" }, "Auto-assignment is off: conversations wait in Unassigned until someone claims them.");
     tick();
     replace(el, h("h2", { id: "assignment-title" }, "Auto-assignment"), queue,
       staff ? settingsForm(settings) : null,
+      staff ? accountRows(data.accounts || []) : null,
       h("table", { class: "loads" }, h("thead", {}, h("tr", {}, h("th", {}, "Member"), h("th", {}, "Presence"), h("th", {}, "Load / capacity"), staff ? h("th", {}, "Own capacity") : null)),
         h("tbody", {}, data.members.map(memberRow))));
   }
