@@ -91,7 +91,12 @@ async def test_an_answer_recorded_after_the_mark_says_held(shop: Shop) -> None:
     replies = [await shop.reply(first, "one"), await shop.reply(second, "two")]
     sender.start()
     await wait_for(lambda: _count_requests(shop, 2))
-    await asyncio.sleep(1.0)
+
+    async def both_answered() -> bool:  # the throttled answer comes back 0.6 s late
+        states = {(await row(shop, r["id"]))["status"] for r in replies}
+        return "sending" not in states
+
+    await wait_for(both_answered)
     rows = sorted([await row(shop, r["id"]) for r in replies], key=lambda r: r["status"])
     assert rows[0]["status"] == "failed" and rows[0]["status_reason"].startswith("reconnect")
     assert rows[1] == {"status": "pending", "status_reason": HELD_REASON}
