@@ -10,12 +10,9 @@ with a code, whose status page then says there was nothing to delete.
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-
-import asyncpg
 
 from wazify.accounts.queries import accounts_of_meta_user
 from wazify.actions.deletions import (
@@ -26,6 +23,7 @@ from wazify.actions.deletions import (
 from wazify.actions.erasure import ContactErasure, do_erase_contact
 from wazify.actions.uow import Actor, unit_of_work
 from wazify.db.tables import DataDeletionRequest, DeletionJob
+from wazify.db.transactions import retry_transient
 from wazify.runtime import Runtime
 
 DELETION_ACTOR = Actor.system("meta-data-deletion")
@@ -35,7 +33,6 @@ DEAUTHORIZE_REASON = (
     "the person who connected it removed the app on Instagram: reconnect it to send again"
 )
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or typed
-DEADLOCK_RETRIES = 3
 
 
 def new_confirmation_code() -> str:
@@ -49,15 +46,12 @@ async def erase_contact(
 ) -> ContactErasure:
     """Erase a contact; a deadlock with a webhook batch touching them is retried (the
     erasure takes the processor's lock order, but a batch may hold other rows it needs)."""
-    for attempt in range(DEADLOCK_RETRIES):
-        try:
-            async with unit_of_work(runtime, actor) as uow:
-                return await do_erase_contact(uow, workspace_id, contact_id)
-        except asyncpg.DeadlockDetectedError:
-            if attempt == DEADLOCK_RETRIES - 1:
-                raise
-            await asyncio.sleep(0.1 * (attempt + 1))
-    raise AssertionError("unreachable")
+
+    async def erase() -> ContactErasure:
+        async with unit_of_work(runtime, actor) as uow:
+            return await do_erase_contact(uow, workspace_id, contact_id)
+
+    return await retry_transient(erase)
 
 
 async def request_data_deletion(runtime: Runtime, meta_user_id: str) -> str:

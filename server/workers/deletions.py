@@ -4,9 +4,13 @@ Every server process runs one, safely: a job is claimed with FOR UPDATE SKIP LOC
 lease naming its runner, and each step renews the lease and records where it is (the
 job's `progress`). A process that stops or dies mid-job leaves its lease to run out (on a
 clean stop it is given back at once); another runner resumes from the recorded step, every
-step being idempotent. A failing step records its error on the job (`wazify deletions
-list` shows it) and is retried at the next lease. Jobs are woken at once when requested in
-this process, otherwise found within `interval` seconds.
+step being idempotent. A step aborted as a deadlock's victim is run again at once (the
+finish step deletes the workspace's rows while writers such as the reports worker lock a
+conversation and then its workspace: seen in 1 start in 6 under load); any other failure
+records its error on the job (`wazify deletions list` shows it) and is retried after a
+backoff (10 s, doubling to 5 minutes). `progress` changes only after its step commits, so a
+retried step never skips what a rolled-back one did. Jobs are woken at once when requested
+in this process, otherwise found within `interval` seconds.
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ import contextlib
 import logging
 import secrets
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import msgspec
 
 from wazify.actions import purge
 from wazify.actions.uow import Actor, unit_of_work
+from wazify.db.transactions import retry_transient
 from wazify.runtime import Runtime
 from wazify.workers.background import BackgroundLoop
 
@@ -43,6 +49,11 @@ RETURNING id, kind, workspace_id, account_id, progress::text AS progress
 RENEW_SQL = """
 UPDATE deletion_jobs SET lease_until = now() + $3::interval, progress = $4::jsonb
 WHERE id = $1 AND runner = $2 AND state = 'running' RETURNING id
+"""
+FAILED_SQL = """
+UPDATE deletion_jobs SET last_error = $3,
+    lease_until = now() + least(interval '5 minutes', interval '10 seconds' * 2 ^ (attempts - 1))
+WHERE id = $1 AND runner = $2
 """
 DONE_SQL = """
 UPDATE deletion_jobs SET state = 'done', finished_at = now(), lease_until = NULL,
@@ -94,7 +105,7 @@ class DeletionWorker(BackgroundLoop):
                 await asyncio.shield(self._release(job["id"]))
                 raise
             except Exception as error:
-                log.exception("deletion job %s failed; retried at its next lease", job["id"])
+                log.exception("deletion job %s failed; retried after a backoff", job["id"])
                 await self._record_error(job["id"], error)
         return finished
 
@@ -111,15 +122,15 @@ class DeletionWorker(BackgroundLoop):
         while (step := progress.get("step", steps[0])) != "done":
             # Shielded: stop() cancels the task, and a transaction cancelled while it
             # commits never returns its connection to the pool.
-            more = await asyncio.shield(self._step(job["id"], step, target, progress))
-            if not more:
-                progress["step"] = steps[steps.index(step) + 1]
+            run = partial(self._step, job["id"], step, target, progress)
+            progress = await asyncio.shield(retry_transient(run))
             await self._renew(job["id"], progress)
 
     async def _step(
         self, job_id: int, step: str, target: purge.Target, progress: dict[str, Any]
-    ) -> bool:
-        """Run one transaction of `step`; True while the step has more to do."""
+    ) -> dict[str, Any]:
+        """Run one transaction of `step`; returns the progress after it (the next step
+        once this one has nothing left)."""
         if step == "finish":
             async with unit_of_work(self.runtime, ACTOR) as uow:
                 if target.account_id is not None:
@@ -131,13 +142,16 @@ class DeletionWorker(BackgroundLoop):
                     summary = await purge.do_finish_workspace_deletion(
                         uow, target.workspace_id, data_dir
                     )
-                progress.update(summary, step="done")
-                await self._done(uow.conn, job_id, progress)
-            return True
+                done = {**progress, **summary, "step": "done"}
+                await self._done(uow.conn, job_id, done)
+            return done
         async with self.runtime.engine.pool.acquire() as conn, conn.transaction():
-            count, more = await _run_batch(conn, step, target, progress, self.batch)
-        progress[step] = progress.get(step, 0) + count
-        return more
+            count, more, moved = await _run_batch(conn, step, target, progress, self.batch)
+        after = {**progress, **moved, step: progress.get(step, 0) + count}
+        if not more:
+            steps = ACCOUNT_STEPS if target.account_id is not None else WORKSPACE_STEPS
+            after["step"] = steps[steps.index(step) + 1]
+        return after
 
     async def _renew(self, job_id: int, progress: dict[str, Any]) -> None:
         if progress.get("step") == "done":
@@ -166,7 +180,7 @@ class DeletionWorker(BackgroundLoop):
     async def _record_error(self, job_id: int, error: Exception) -> None:
         with contextlib.suppress(Exception):
             await self.runtime.engine.pool.execute(
-                "UPDATE deletion_jobs SET last_error = $3 WHERE id = $1 AND runner = $2",
+                FAILED_SQL,
                 job_id,
                 self.runner,
                 f"{type(error).__name__}: {error}"[:500],
@@ -179,24 +193,22 @@ ACCOUNT_STEPS = ["audit", "messages", "events", "finish", "done"]
 
 async def _run_batch(
     conn: Any, step: str, target: purge.Target, progress: dict[str, Any], batch: int
-) -> tuple[int, bool]:
-    """(rows handled, whether the step has more)."""
+) -> tuple[int, bool, dict[str, Any]]:
+    """(rows handled, whether the step has more, progress to record once committed)."""
     if step == "messages":
         count = await purge.delete_messages_batch(conn, target, batch)
-        return count, count == batch
+        return count, count == batch, {}
     if step == "events" and target.account_id is None:
         count = await purge.delete_events_batch(conn, target.workspace_id, batch)
-        return count, count == batch
+        return count, count == batch, {}
     if step == "events":
         count, after = await purge.redact_account_events_page(
             conn, target, progress.get("after", 0)
         )
-        if after is not None:
-            progress["after"] = after
-        return count, after is not None
+        return count, after is not None, {} if after is None else {"after": after}
     if step == "audit" and target.account_id is None:
         count = await purge.delete_audit_batch(conn, target.workspace_id, batch)
-        return count, count == batch
+        return count, count == batch, {}
     if step == "audit":
-        return await purge.redact_account_audit(conn, target), False
+        return await purge.redact_account_audit(conn, target), False, {}
     raise ValueError(f"unknown deletion step {step!r}")

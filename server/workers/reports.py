@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from functools import partial
 
 from wazify.actions.report_facts import do_refresh_facts
 from wazify.actions.uow import Actor, unit_of_work
+from wazify.db.transactions import retry_transient
 from wazify.runtime import Runtime
 from wazify.workers.background import BackgroundLoop
 
@@ -27,7 +29,10 @@ async def refresh_stale(runtime: Runtime, workspace_id: int | None = None) -> in
     total = 0
     while True:
         # Shielded: a transaction cancelled while it commits never returns its connection.
-        done = await asyncio.shield(_refresh_batch(runtime, workspace_id))
+        # Retried when a deadlock's victim (it locks conversations, then their workspace's
+        # row through the facts' foreign key; a deletion meets them the other way round).
+        batch = partial(_refresh_batch, runtime, workspace_id)
+        done = await asyncio.shield(retry_transient(batch))
         total += done
         if done < BATCH:
             return total

@@ -16,6 +16,7 @@ import logging
 import random
 import time
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 import asyncpg
@@ -32,6 +33,7 @@ from wazify.actions.outbox import (
 from wazify.actions.replies import OUTBOX_CHANNEL
 from wazify.actions.secrets import ACCESS_TOKEN, secret_context
 from wazify.actions.uow import Actor, unit_of_work
+from wazify.db.transactions import retry_transient
 from wazify.lib.crypto import DecryptionError
 from wazify.lib.tasks import spawn
 from wazify.meta.graph_client import GraphClient
@@ -214,20 +216,19 @@ class SenderWorker:
         while self._accepted:
             batch, self._accepted = self._accepted[:200], self._accepted[200:]
             try:
-                for attempt in range(3):
-                    try:
-                        async with unit_of_work(self.runtime, ACTOR) as uow:
-                            await do_record_sent(uow, [(r, mid) for r, mid, _ in batch])
-                        break
-                    except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
-                        if attempt == 2:
-                            raise
+                await retry_transient(partial(self._record_sent_batch, batch))
             except Exception as error:
                 for _, _, future in batch:
                     future.set_exception(error)
                 continue
             for _, _, future in batch:
                 future.set_result(None)
+
+    async def _record_sent_batch(
+        self, batch: list[tuple[Claimed, str | None, asyncio.Future[None]]]
+    ) -> None:
+        async with unit_of_work(self.runtime, ACTOR) as uow:
+            await do_record_sent(uow, [(reply, mid) for reply, mid, _ in batch])
 
     async def _record(self, outcome: Verdict, reply: Claimed) -> None:
         # Shielded: stop() may cancel this task, and the outcome must not be lost with it.

@@ -161,16 +161,19 @@ async def wazify_serve(runtime: Runtime, cwd: Path, **env: str) -> AsyncIterator
     Yields its address; stopped (SIGTERM, as a service manager does) on exit."""
     port = free_port()
     environment = cli_environment(runtime, WAZIFY_PORT=str(port), WAZIFY_SEND_WORKER="0", **env)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "wazify.cli", "serve", cwd=cwd, env=environment,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    # Its log goes to a file: a pipe nobody reads while it runs would block it once full.
+    log_path = cwd / f"serve-{port}.log"
+    with log_path.open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "wazify.cli", "serve", cwd=cwd, env=environment,
+            stdout=asyncio.subprocess.DEVNULL, stderr=log,
+        )  # fmt: skip
     address = f"127.0.0.1:{port}"
     try:
         async with asyncio.timeout(30), httpx.AsyncClient() as client:
             while True:
                 if process.returncode is not None:
-                    raise AssertionError((await process.stderr.read()).decode())  # type: ignore[union-attr]
+                    raise AssertionError(log_path.read_text())
                 try:
                     if (await client.get(f"http://{address}/healthz")).status_code == 200:
                         break
@@ -178,6 +181,9 @@ async def wazify_serve(runtime: Runtime, cwd: Path, **env: str) -> AsyncIterator
                     pass
                 await asyncio.sleep(0.1)
         yield address
+    except BaseException:
+        print(f"--- the server's log (tail) ---\n{log_path.read_text()[-6000:]}")
+        raise
     finally:
         if process.returncode is None:
             process.terminate()

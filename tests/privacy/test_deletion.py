@@ -21,14 +21,19 @@ SYSTEM = Actor.system("test")
 
 
 async def wait_done(db, job_kind: str, timeout: float = 30.0) -> dict:
-    async with asyncio.timeout(timeout):
-        while True:
-            row = await db.fetchrow(
-                "SELECT * FROM deletion_jobs WHERE kind = $1 ORDER BY id DESC LIMIT 1", job_kind
-            )
-            if row is not None and row["state"] == "done":
-                return dict(row)
-            await asyncio.sleep(0.1)
+    row = None
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                row = await db.fetchrow(
+                    "SELECT * FROM deletion_jobs WHERE kind = $1 ORDER BY id DESC LIMIT 1",
+                    job_kind,
+                )
+                if row is not None and row["state"] == "done":
+                    return dict(row)
+                await asyncio.sleep(0.1)
+    except TimeoutError:
+        raise AssertionError(f"the {job_kind} job is not done: {row and dict(row)}") from None
 
 
 async def rows_of_workspace(db, workspace_id: int) -> dict[str, int]:
@@ -188,7 +193,12 @@ async def test_disconnecting_with_its_conversations_deletes_the_account_data(
 
     assert await db.fetchval("SELECT count(*) FROM ig_accounts WHERE id = $1", shop.account_id) == 0
     for needle in ("8080", "8081"):
-        assert await find_everywhere(db, needle) == [], needle
+        receipts = await db.fetch(
+            "SELECT id, state, reason, ig_ids, received_at, processed_at FROM webhook_receipts"
+            " WHERE position(convert_to($1, 'UTF8') IN body) > 0",
+            needle,
+        )
+        assert await find_everywhere(db, needle) == [], (needle, [dict(r) for r in receipts])
     assert await find_everywhere(db, "9090") != []  # the other account's conversation
     assert not files[shop.account_id].exists() and files[other.id].exists()
     await watcher.wait_for(lambda a: a.of_type("account.erased"))
