@@ -70,9 +70,12 @@ async def test_receipts_audit_and_messages_are_swept_after_their_retention(shop:
         "UPDATE webhook_receipts SET received_at = now() - interval '8 days'"
         " WHERE position('1999' IN convert_from(body, 'UTF8')) > 0"
     )
+    # A receipt still pending is kept, however old. The server would process this one
+    # (its processor polls every second) and retention would then remove it: stopped here.
+    await shop.app.state.webhooks.processor.stop()
     await db.execute(
         "INSERT INTO webhook_receipts (body, body_sha256, received_at)"
-        " VALUES ('{}', 'x', now() - interval '30 days')"  # still pending: kept
+        " VALUES ('{}', 'x', now() - interval '30 days')"
     )
     await db.execute(
         "INSERT INTO audit_entries (workspace_id, action, created_at)"
