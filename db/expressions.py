@@ -34,3 +34,21 @@ def nulls_first(column: Column) -> QueryString:
     so `NULLS FIRST` cannot follow one; ordering by `column IS NOT NULL` (false first),
     then by the column, is the same order."""
     return QueryString(f'("{column._meta.db_column_name}" IS NOT NULL)')
+
+
+def seconds_since(moment: Column | QueryString) -> QueryString:
+    """Seconds from `moment` (a column, or an aggregate such as Min(column)) to the
+    database's clock_timestamp(): the age of a row on the clock that stamped it, taken when
+    the statement runs (a scrape may follow a long transaction's now())."""
+    if isinstance(moment, Column):
+        moment = QueryString(moment._meta.get_full_name(with_alias=False))
+    return QueryString("extract(epoch FROM clock_timestamp() - {})", moment)
+
+
+def db_now_plus_backoff(attempts: Column, first: timedelta, cap: timedelta) -> QueryString:
+    """now() plus `first` doubled for each attempt after the first, `cap` at most: an
+    update's value, reckoned from the row's own attempts column."""
+    name = attempts._meta.db_column_name
+    return QueryString(
+        f'now() + least({{}}::interval, {{}}::interval * 2 ^ ("{name}" - 1))', cap, first
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from piccolo.columns.combination import WhereRaw
+from piccolo.query.functions.aggregate import Max
 
 from wazify.db.tables import ImportJob
 from wazify.views import ImportJobView
@@ -43,11 +43,12 @@ async def import_job_views(job_ids: Sequence[int]) -> dict[int, ImportJobView]:
 
 async def latest_import_jobs(workspace_id: int) -> list[ImportJobView]:
     """Each account's most recent job (what the Accounts screen shows), by account."""
-    latest = WhereRaw(
-        "id IN (SELECT max(id) FROM import_jobs WHERE workspace_id = {} GROUP BY account_id)",
-        workspace_id,
+    latest = (
+        ImportJob.select(Max(ImportJob.id))
+        .where(ImportJob.workspace == workspace_id)
+        .group_by(ImportJob.account)
     )
-    query = ImportJob.select(*VIEW_COLUMNS).where(latest)
+    query = ImportJob.select(*VIEW_COLUMNS).where(ImportJob.id.is_in(latest))
     rows = await query.order_by(ImportJob.account)
     return [_view(row) for row in rows]
 

@@ -24,9 +24,12 @@ from functools import partial
 from typing import Any
 
 import msgspec
+from piccolo.columns.combination import And, Where
 
 from wazify.actions import purge
 from wazify.actions.uow import Actor, unit_of_work
+from wazify.db.expressions import db_now, db_now_plus, db_now_plus_backoff
+from wazify.db.tables import DeletionJob
 from wazify.db.transactions import retry_transient
 from wazify.runtime import Runtime
 from wazify.workers.background import BackgroundLoop
@@ -37,28 +40,9 @@ INTERVAL_SECONDS = 30.0
 LEASE = timedelta(minutes=5)
 BATCH = 2000
 
-CLAIM_SQL = """
-UPDATE deletion_jobs SET state = 'running', runner = $1, lease_until = now() + $2::interval,
-    attempts = attempts + 1
-WHERE id = (SELECT id FROM deletion_jobs
-            WHERE state IN ('scheduled', 'running') AND due_at <= now()
-              AND (lease_until IS NULL OR lease_until < now())
-            ORDER BY due_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-RETURNING id, kind, workspace_id, account_id, progress::text AS progress
-"""
-RENEW_SQL = """
-UPDATE deletion_jobs SET lease_until = now() + $3::interval, progress = $4::jsonb
-WHERE id = $1 AND runner = $2 AND state = 'running' RETURNING id
-"""
-FAILED_SQL = """
-UPDATE deletion_jobs SET last_error = $3,
-    lease_until = now() + least(interval '5 minutes', interval '10 seconds' * 2 ^ (attempts - 1))
-WHERE id = $1 AND runner = $2
-"""
-DONE_SQL = """
-UPDATE deletion_jobs SET state = 'done', finished_at = now(), lease_until = NULL,
-    progress = $3::jsonb, last_error = '' WHERE id = $1 AND runner = $2
-"""
+# A failed step's job waits 10 seconds, doubled with each attempt, 5 minutes at most.
+BACKOFF_FIRST = timedelta(seconds=10)
+BACKOFF_CAP = timedelta(minutes=5)
 
 
 class LeaseLost(Exception):
@@ -110,10 +94,19 @@ class DeletionWorker(BackgroundLoop):
         return finished
 
     async def _claim(self) -> dict[str, Any] | None:
-        row = await self.runtime.engine.pool.fetchrow(CLAIM_SQL, self.runner, LEASE)
-        if row is None:
-            return None
-        return {**dict(row), "progress": msgspec.json.decode(row["progress"])}
+        # Shielded: a unit cancelled while it commits would leak its connection; a stop
+        # mid-claim gives what was claimed back at once.
+        claiming = asyncio.ensure_future(self._claim_in_unit())
+        try:
+            return await asyncio.shield(claiming)
+        except asyncio.CancelledError:
+            if (job := await claiming) is not None:
+                await self._release(job["id"])
+            raise
+
+    async def _claim_in_unit(self) -> dict[str, Any] | None:
+        async with unit_of_work(self.runtime, ACTOR):
+            return await claim_due_job(self.runner)
 
     async def _run_job(self, job: dict[str, Any]) -> None:
         target = purge.Target(job["workspace_id"], job["account_id"])
@@ -143,7 +136,7 @@ class DeletionWorker(BackgroundLoop):
                         uow, target.workspace_id, data_dir
                     )
                 done = {**progress, **summary, "step": "done"}
-                await self._done(uow.conn, job_id, done)
+                await self._done(job_id, done)
             return done
         async with self.runtime.engine.pool.acquire() as conn, conn.transaction():
             count, more, moved = await _run_batch(conn, step, target, progress, self.batch)
@@ -156,35 +149,89 @@ class DeletionWorker(BackgroundLoop):
     async def _renew(self, job_id: int, progress: dict[str, Any]) -> None:
         if progress.get("step") == "done":
             return
-        renewed = await self.runtime.engine.pool.fetchval(
-            RENEW_SQL, job_id, self.runner, LEASE, msgspec.json.encode(progress).decode()
-        )
-        if renewed is None:
+        changes = {
+            DeletionJob.lease_until: db_now_plus(LEASE),
+            DeletionJob.progress: _json(progress),
+        }
+        held = _ours(job_id, self.runner) & (DeletionJob.state == "running")
+        renewed = await DeletionJob.update(changes).where(held).returning(DeletionJob.id)
+        if not renewed:
             raise LeaseLost
 
-    async def _done(self, conn: Any, job_id: int, progress: dict[str, Any]) -> None:
-        status = await conn.execute(
-            DONE_SQL, job_id, self.runner, msgspec.json.encode(progress).decode()
+    async def _done(self, job_id: int, progress: dict[str, Any]) -> None:
+        """In the finish step's unit of work (Piccolo joins its transaction)."""
+        changes = {
+            DeletionJob.state: "done",
+            DeletionJob.finished_at: db_now(),
+            DeletionJob.lease_until: None,
+            DeletionJob.progress: _json(progress),
+            DeletionJob.last_error: "",
+        }
+        done = (
+            await DeletionJob.update(changes)
+            .where(_ours(job_id, self.runner))
+            .returning(DeletionJob.id)
         )
-        if status.endswith(" 0"):
+        if not done:
             raise LeaseLost  # rolls the unit back: the runner holding the job finishes it
 
     async def _release(self, job_id: int) -> None:
         with contextlib.suppress(Exception):
-            await self.runtime.engine.pool.execute(
-                "UPDATE deletion_jobs SET lease_until = NULL WHERE id = $1 AND runner = $2",
-                job_id,
-                self.runner,
+            await DeletionJob.update({DeletionJob.lease_until: None}).where(
+                _ours(job_id, self.runner)
             )
 
     async def _record_error(self, job_id: int, error: Exception) -> None:
+        changes = {
+            DeletionJob.last_error: f"{type(error).__name__}: {error}"[:500],
+            DeletionJob.lease_until: db_now_plus_backoff(
+                DeletionJob.attempts, BACKOFF_FIRST, BACKOFF_CAP
+            ),
+        }
         with contextlib.suppress(Exception):
-            await self.runtime.engine.pool.execute(
-                FAILED_SQL,
-                job_id,
-                self.runner,
-                f"{type(error).__name__}: {error}"[:500],
-            )
+            await DeletionJob.update(changes).where(_ours(job_id, self.runner))
+
+
+async def claim_due_job(runner: str) -> dict[str, Any] | None:
+    """In a transaction: lock the first due job no other runner holds (SKIP LOCKED: runners
+    never wait on each other) and lease it to `runner`, counting the attempt."""
+    free = DeletionJob.lease_until.is_null() | (DeletionJob.lease_until < db_now())
+    due = DeletionJob.state.is_in(["scheduled", "running"]) & (DeletionJob.due_at <= db_now())
+    found = (
+        await DeletionJob.select(DeletionJob.id)
+        .where(due & free)
+        .order_by(DeletionJob.due_at, DeletionJob.id)
+        .limit(1)
+        .lock_rows(skip_locked=True)
+    )
+    if not found:
+        return None
+    changes = {
+        DeletionJob.state: "running",
+        DeletionJob.runner: runner,
+        DeletionJob.lease_until: db_now_plus(LEASE),
+        DeletionJob.attempts: DeletionJob.attempts + 1,
+    }
+    rows = (
+        await DeletionJob.update(changes)
+        .where(DeletionJob.id == found[0]["id"])
+        .returning(
+            DeletionJob.id,
+            DeletionJob.kind,
+            DeletionJob.workspace_id,
+            DeletionJob.account_id,
+            DeletionJob.progress,
+        )
+    )
+    return {**rows[0], "progress": msgspec.json.decode(rows[0]["progress"])}
+
+
+def _ours(job_id: int, runner: str) -> Where | And:
+    return (DeletionJob.id == job_id) & (DeletionJob.runner == runner)
+
+
+def _json(progress: dict[str, Any]) -> str:
+    return msgspec.json.encode(progress).decode()
 
 
 WORKSPACE_STEPS = ["messages", "events", "audit", "finish", "done"]

@@ -18,6 +18,8 @@ from typing import Any
 from wazify.actions.contacts import do_record_profile
 from wazify.actions.secrets import ACCESS_TOKEN, secret_context
 from wazify.actions.uow import Actor, unit_of_work
+from wazify.db.expressions import db_now_plus, nulls_first
+from wazify.db.tables import Contact
 from wazify.meta.graph_client import GraphClient
 from wazify.meta.graph_errors import GraphError
 from wazify.runtime import Runtime
@@ -26,16 +28,6 @@ from wazify.workers.background import BackgroundLoop
 log = logging.getLogger("wazify.profiles")
 ACTOR = Actor.system("profile-fetcher")
 
-DUE = """
-SELECT c.id, c.igsid, a.id AS account_id, a.access_token_enc
-FROM contacts c JOIN ig_accounts a ON a.id = c.account_id
-WHERE a.access_token_enc IS NOT NULL AND a.status = 'connected' AND (
-    (c.profile_state = 'pending'
-     AND (c.profile_fetched_at IS NULL OR c.profile_fetched_at < now() - $2::interval))
-    OR (c.profile_state = 'fetched' AND c.profile_fetched_at < now() - $3::interval))
-ORDER BY c.profile_fetched_at NULLS FIRST, c.id
-LIMIT $1
-"""
 # Answers meaning "this person's profile is not ours to read": no consent (230), blocked
 # or no such user (100 with subcode 33: the object cannot be loaded), unavailable (551).
 # A bare 100 is a bad request of ours (a field this API lacks): retried, not final.
@@ -48,6 +40,35 @@ FACTS = (
     "is_business_follow_user",
     "is_verified_user",
 )
+
+
+async def due_contacts(
+    limit: int, retry_after: timedelta, refresh_after: timedelta
+) -> list[dict[str, Any]]:
+    """Contacts of connected accounts whose profile is due: never fetched, a passing failure
+    older than `retry_after`, or a fetched one older than `refresh_after`; the longest
+    waiting first (never fetched before all), with their account's token."""
+    fetched_at = Contact.profile_fetched_at
+    pending = (Contact.profile_state == "pending") & (
+        fetched_at.is_null() | (fetched_at < db_now_plus(-retry_after))
+    )
+    stale = (Contact.profile_state == "fetched") & (fetched_at < db_now_plus(-refresh_after))
+    account = Contact.account
+    return (
+        await Contact.select(
+            Contact.id,
+            Contact.igsid,
+            account.id.as_alias("account_id"),
+            account.access_token_enc.as_alias("access_token_enc"),
+        )
+        .where(
+            account.access_token_enc.is_not_null()
+            & (account.status == "connected")
+            & (pending | stale)
+        )
+        .order_by(nulls_first(fetched_at), fetched_at, Contact.id)
+        .limit(limit)
+    )
 
 
 @dataclass
@@ -78,9 +99,7 @@ class ProfileFetcher(BackgroundLoop):
                 log.exception("profile fetching failed; retrying later")
 
     async def fetch_due(self) -> int:
-        rows = await self.runtime.engine.pool.fetch(
-            DUE, self.batch_size, self.retry_after, self.refresh_after
-        )
+        rows = await due_contacts(self.batch_size, self.retry_after, self.refresh_after)
         for row in rows:
             token = self.runtime.cipher.decrypt(
                 row["access_token_enc"], secret_context(ACCESS_TOKEN, row["account_id"])

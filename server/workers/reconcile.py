@@ -20,11 +20,14 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from piccolo.columns.combination import And, Where
+
 from wazify.accounts import service
 from wazify.accounts.queries import stored_account
 from wazify.actions.imports import do_queue_import
 from wazify.actions.uow import Actor, unit_of_work
-from wazify.db.tables import IgAccount
+from wazify.db.expressions import db_now_plus
+from wazify.db.tables import IgAccount, ImportJob, Message
 from wazify.lib.crypto import DecryptionError
 from wazify.lib.errors import AppError
 from wazify.runtime import Runtime
@@ -35,27 +38,58 @@ ACTOR = Actor.system("reconciler")
 # A reply's echo normally follows its acceptance within seconds.
 ECHO_GRACE = timedelta(minutes=2)
 
-STALE_AFTER_RESTART = """
-SELECT a.id FROM ig_accounts a
-WHERE a.status = 'connected' AND a.access_token_enc IS NOT NULL
-  AND a.last_webhook_at < now() - $1::interval
-  AND NOT EXISTS (SELECT 1 FROM import_jobs j
-                  WHERE j.account_id = a.id AND j.created_at > now() - $1::interval)
-ORDER BY a.id
-"""
 
-SILENT_WHILE_SENDING = """
-SELECT a.id FROM ig_accounts a
-WHERE a.status = 'connected' AND a.access_token_enc IS NOT NULL
-  AND coalesce(a.last_webhook_at, '-infinity') < now() - $1::interval
-  AND EXISTS (SELECT 1 FROM messages m
-              WHERE m.account_id = a.id AND m.direction = 'out' AND m.status = 'sent'
-                AND m.sending_at > coalesce(a.last_webhook_at, '-infinity')
-                AND m.sending_at < now() - $2::interval
-                AND NOT EXISTS (SELECT 1 FROM import_jobs j
-                                WHERE j.account_id = a.id AND j.created_at > m.sending_at))
-ORDER BY a.id
-"""
+def _connected() -> Where | And:
+    """Accounts the reconciler may resync: connected, with a token."""
+    return (IgAccount.status == "connected") & IgAccount.access_token_enc.is_not_null()
+
+
+async def stale_after_restart(silence: timedelta) -> list[int]:
+    """Connected accounts whose last webhook is older than `silence` and that queued no
+    import job since. (NOT IN: import_jobs.account_id is never null, so it means NOT EXISTS.)"""
+    recent_jobs = ImportJob.select(ImportJob.account).where(
+        ImportJob.created_at > db_now_plus(-silence)
+    )
+    rows = (
+        await IgAccount.select(IgAccount.id)
+        .where(
+            _connected()
+            & (IgAccount.last_webhook_at < db_now_plus(-silence))
+            & IgAccount.id.not_in(recent_jobs)
+        )
+        .order_by(IgAccount.id)
+    )
+    return [row["id"] for row in rows]
+
+
+async def silent_while_sending(silence: timedelta, grace: timedelta) -> list[int]:
+    """Connected accounts without a webhook for `silence` (or ever) that have a reply Meta
+    accepted after their last webhook, more than `grace` ago, with no import job queued
+    since that reply. The sub-selects are correlated: their "ig_accounts" and "messages"
+    columns are the enclosing rows' (an IN over them, since Piccolo has no EXISTS; every id
+    compared is non-null, so IN and NOT IN mean EXISTS and NOT EXISTS)."""
+    last_webhook = IgAccount.last_webhook_at
+    jobs_since_reply = ImportJob.select(ImportJob.account).where(
+        (ImportJob.account == Message.account_id) & (ImportJob.created_at > Message.sending_at)
+    )
+    unechoed = Message.select(Message.account_id).where(
+        (Message.account_id == IgAccount.id)
+        & (Message.direction == "out")
+        & (Message.status == "sent")
+        & (last_webhook.is_null() | (Message.sending_at > last_webhook))
+        & (Message.sending_at < db_now_plus(-grace))
+        & Message.account_id.not_in(jobs_since_reply)
+    )
+    rows = (
+        await IgAccount.select(IgAccount.id)
+        .where(
+            _connected()
+            & (last_webhook.is_null() | (last_webhook < db_now_plus(-silence)))
+            & IgAccount.id.is_in(unechoed)
+        )
+        .order_by(IgAccount.id)
+    )
+    return [row["id"] for row in rows]
 
 
 @dataclass
@@ -89,17 +123,16 @@ class Reconciler(BackgroundLoop):
 
     async def after_restart(self) -> list[int]:
         """Accounts whose last webhook is older than the silence threshold: resync them."""
-        rows = await self.runtime.engine.pool.fetch(STALE_AFTER_RESTART, self.silence)
-        return await self._queue([row["id"] for row in rows], "server_restart")
+        return await self._queue(await stale_after_restart(self.silence), "server_restart")
 
     async def detect_silence(self) -> list[int]:
         """Replies go out but no echo comes back: put the subscription back if Meta dropped
         it (PLATFORM.md section 5), and resync what the silence cost."""
-        rows = await self.runtime.engine.pool.fetch(SILENT_WHILE_SENDING, self.silence, ECHO_GRACE)
-        for row in rows:
-            log.warning("account %s: replies go out but no webhook comes; resyncing", row["id"])
-            await self._check_subscription(row["id"])
-        return await self._queue([row["id"] for row in rows], "webhook_silence")
+        account_ids = await silent_while_sending(self.silence, ECHO_GRACE)
+        for account_id in account_ids:
+            log.warning("account %s: replies go out but no webhook comes; resyncing", account_id)
+            await self._check_subscription(account_id)
+        return await self._queue(account_ids, "webhook_silence")
 
     async def _check_subscription(self, account_id: int) -> None:
         account = (

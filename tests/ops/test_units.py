@@ -103,7 +103,7 @@ def test_an_operators_folder_is_used_as_is(monkeypatch, tmp_path) -> None:
 
 async def test_a_database_in_trouble_is_reported_down_not_stale() -> None:
     class Down:
-        async def fetchrow(self, *args, **kwargs):
+        def acquire(self):
             raise ConnectionRefusedError("PostgreSQL is not there")
 
     class Slow:
