@@ -8,24 +8,40 @@ online makes room. Turning it on queues the open, unassigned conversations, long
 waiting first; turning it off empties the queue (nothing is unassigned). A connected
 account's own on/off overrides the workspace's for its conversations: the queue only ever
 holds conversations of accounts with auto-assignment on.
+
+Everyday reads and writes go through Piccolo; four statements stay SQL (each says why):
+the lock (an upsert whose DO UPDATE only takes the row lock, defaults left to the schema),
+queueing and unqueueing (set-based INSERT ... SELECT and DELETE ... USING, which Piccolo
+cannot compose), and presence (an INSERT ... SELECT ... WHERE EXISTS, ditto).
 """
 
 from __future__ import annotations
 
 from wazify.actions.assignment import request_decision
 from wazify.actions.uow import Actor, UnitOfWork, unit_of_work
-from wazify.db.tables import AssignmentAccount, IgAccount
+from wazify.db.expressions import db_now
+from wazify.db.tables import (
+    AssignmentAccount,
+    AssignmentMember,
+    AssignmentSettings,
+    IgAccount,
+    Membership,
+)
 from wazify.db.tables.assignment import CAPACITY_MAX, ELIGIBILITY, OFFLINE_MAX, STRATEGIES
 from wazify.lib.errors import Invalid, NotFound
 from wazify.runtime import Runtime
 from wazify.views import AssignmentSettingsView
 
+# SQL: the lock. Its no-op DO UPDATE makes the row when missing and locks it in one
+# statement; Piccolo's insert would write every column's Python default (updated_at from
+# Python's clock) where this leaves the row's defaults to the schema.
 LOCK = """
 INSERT INTO assignment_settings (workspace_id) VALUES ($1)
 ON CONFLICT (workspace_id) DO UPDATE SET workspace_id = excluded.workspace_id
 RETURNING enabled, eligibility, strategy, default_capacity, offline_return_minutes
 """
 
+# SQL: set-based INSERT ... SELECT and DELETE ... USING, which Piccolo cannot compose.
 # Queue (or, off, take out of the queue) the open, unassigned conversations of one account
 # ($2), or of every account that follows the workspace ($2 null).
 SCOPE = """c.workspace_id = $1 AND CASE WHEN $2::bigint IS NULL
@@ -93,17 +109,16 @@ async def do_update_settings(
     )
     if after == before:
         return before
-    await uow.conn.execute(
-        "UPDATE assignment_settings SET enabled = $2, eligibility = $3, strategy = $4,"
-        " default_capacity = $5, offline_return_minutes = $6, updated_at = now()"
-        " WHERE workspace_id = $1",
-        workspace_id,
-        after.enabled,
-        after.eligibility,
-        after.strategy,
-        after.default_capacity,
-        after.offline_return_minutes,
-    )
+    await AssignmentSettings.update(
+        {
+            AssignmentSettings.enabled: after.enabled,
+            AssignmentSettings.eligibility: after.eligibility,
+            AssignmentSettings.strategy: after.strategy,
+            AssignmentSettings.default_capacity: after.default_capacity,
+            AssignmentSettings.offline_return_minutes: after.offline_return_minutes,
+            AssignmentSettings.updated_at: db_now(),
+        }
+    ).where(AssignmentSettings.workspace == workspace_id)
     if after.enabled != before.enabled:
         await _requeue(uow, workspace_id, None, after.enabled)
     uow.audit(
@@ -138,26 +153,22 @@ async def do_set_capacity(
     if capacity is not None:
         check_capacity(capacity, "capacity")
     await uow.conn.fetchrow(LOCK, workspace_id)
-    member = await uow.conn.fetchval(
-        "SELECT user_id FROM memberships WHERE workspace_id = $1 AND user_id = $2",
-        workspace_id,
-        user_id,
+    member = await Membership.exists().where(
+        (Membership.workspace == workspace_id) & (Membership.user == user_id)
     )
-    if member is None:
+    if not member:
         raise NotFound(f"no member {user_id} in this workspace")
-    before = await uow.conn.fetchval(
-        "SELECT capacity FROM assignment_members WHERE workspace_id = $1 AND user_id = $2",
-        workspace_id,
-        user_id,
-    )
+    mine = (AssignmentMember.workspace == workspace_id) & (AssignmentMember.user == user_id)
+    own = await AssignmentMember.select(AssignmentMember.capacity).where(mine).first()
+    before = None if own is None else own["capacity"]
     if before == capacity:
         return capacity
-    await uow.conn.execute(
-        "INSERT INTO assignment_members (workspace_id, user_id, capacity) VALUES ($1, $2, $3)"
-        " ON CONFLICT (workspace_id, user_id) DO UPDATE SET capacity = excluded.capacity",
-        workspace_id,
-        user_id,
-        capacity,
+    await AssignmentMember.insert(
+        AssignmentMember(workspace=workspace_id, user=user_id, capacity=capacity)
+    ).on_conflict(
+        target=(AssignmentMember.workspace, AssignmentMember.user),
+        action="DO UPDATE",
+        values=[AssignmentMember.capacity],
     )
     uow.audit(
         "assignment.capacity_changed",
@@ -214,6 +225,8 @@ async def do_set_account(
     return enabled
 
 
+# SQL: a conditional INSERT ... SELECT ... WHERE EXISTS (active members only) whose
+# DO UPDATE writes only a change, RETURNING whether one happened.
 PRESENCE = """
 INSERT INTO assignment_members (workspace_id, user_id, online, online_changed_at)
 SELECT $1, $2, $3, now() WHERE EXISTS (

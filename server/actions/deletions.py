@@ -16,7 +16,8 @@ from wazify.actions.outbox import emit_updated
 from wazify.actions.uow import UnitOfWork
 from wazify.actions.workspaces import emit_workspace
 from wazify.conversations.queries import account_views
-from wazify.db.tables import DataDeletionRequest, DeletionJob
+from wazify.db.expressions import db_now
+from wazify.db.tables import DataDeletionRequest, DeletionJob, IgAccount, Message, Workspace
 from wazify.lib.errors import Conflict, Invalid, NotFound
 from wazify.realtime.events import AccountUpdated
 from wazify.views import AccountView, WorkspaceView
@@ -35,16 +36,21 @@ async def _active_job(kind: str, workspace_id: int, account_id: int | None = Non
     return await query.first()
 
 
+async def _lock_workspace(workspace_id: int) -> dict | None:
+    """The workspace's row, FOR UPDATE: requests and cancellations of its deletion queue."""
+    query = Workspace.select(Workspace.slug).where(Workspace.id == workspace_id)
+    return await query.lock_rows("UPDATE").first()
+
+
 async def do_request_workspace_deletion(
     uow: UnitOfWork, workspace_id: int, *, requested_by: int | None, confirm: str, grace: timedelta
 ) -> WorkspaceView:
     """Schedule the permanent deletion of everything the workspace holds, `grace` from now.
     `confirm` must be the workspace's slug, typed by the person asking."""
-    slug = await uow.conn.fetchval(
-        "SELECT slug FROM workspaces WHERE id = $1 FOR UPDATE", workspace_id
-    )
-    if slug is None:
+    workspace = await _lock_workspace(workspace_id)
+    if workspace is None:
         raise NotFound(f"no workspace {workspace_id}")
+    slug = workspace["slug"]
     if confirm.strip() != slug:
         raise Invalid(
             f"type the workspace's slug, {slug!r}, to confirm its deletion",
@@ -80,7 +86,7 @@ async def do_request_workspace_deletion(
 
 async def do_cancel_workspace_deletion(uow: UnitOfWork, workspace_id: int) -> WorkspaceView:
     """Cancel a scheduled deletion; once it has started it can no longer be cancelled."""
-    await uow.conn.execute("SELECT 1 FROM workspaces WHERE id = $1 FOR UPDATE", workspace_id)
+    await _lock_workspace(workspace_id)
     job = await _active_job("workspace", workspace_id)
     if job is None:
         raise NotFound("no deletion of this workspace is scheduled")
@@ -101,19 +107,28 @@ async def do_cancel_workspace_deletion(uow: UnitOfWork, workspace_id: int) -> Wo
 
 async def _disconnect(uow: UnitOfWork, account_id: int, reason: str) -> None:
     """Token wiped, nothing more sent, and the replies waiting to leave fail with why."""
-    await uow.conn.execute(
-        "UPDATE ig_accounts SET status = 'disconnected', status_reason = $2,"
-        " access_token_enc = NULL, token_expires_at = NULL, subscribed_at = NULL,"
-        " updated_at = now() WHERE id = $1",
-        account_id,
-        reason,
-    )
-    held = await uow.conn.fetch(
-        "UPDATE messages SET status = 'failed', status_reason = $2, next_attempt_at = NULL,"
-        " lease_until = NULL, updated_at = now()"
-        " WHERE account_id = $1 AND status = 'pending' RETURNING id, workspace_id",
-        account_id,
-        f"not sent: {reason}",
+    await IgAccount.update(
+        {
+            IgAccount.status: "disconnected",
+            IgAccount.status_reason: reason,
+            IgAccount.access_token_enc: None,
+            IgAccount.token_expires_at: None,
+            IgAccount.subscribed_at: None,
+            IgAccount.updated_at: db_now(),
+        }
+    ).where(IgAccount.id == account_id)
+    held = (
+        await Message.update(
+            {
+                Message.status: "failed",
+                Message.status_reason: f"not sent: {reason}",
+                Message.next_attempt_at: None,
+                Message.lease_until: None,
+                Message.updated_at: db_now(),
+            }
+        )
+        .where((Message.account_id == account_id) & (Message.status == "pending"))
+        .returning(Message.id, Message.workspace_id)
     )
     await emit_updated(uow, held)
 
@@ -135,12 +150,14 @@ async def do_schedule_account_erasure(
 ) -> AccountView:
     """Disconnect the account now and delete its data (conversations, contacts, messages,
     receipts, the account itself) as soon as the deletion worker runs."""
-    row = await uow.conn.fetchrow(
-        "SELECT a.username, a.status, w.slug FROM ig_accounts a"
-        " JOIN workspaces w ON w.id = a.workspace_id"
-        " WHERE a.id = $1 AND a.workspace_id = $2 FOR UPDATE OF a",
-        account_id,
-        workspace_id,
+    # The account's row only (FOR UPDATE OF ig_accounts): the workspace is read, not locked.
+    row = (
+        await IgAccount.select(
+            IgAccount.username, IgAccount.status, IgAccount.workspace.slug.as_alias("slug")
+        )
+        .where((IgAccount.id == account_id) & (IgAccount.workspace == workspace_id))
+        .lock_rows("UPDATE", of=(IgAccount,))
+        .first()
     )
     if row is None:
         raise NotFound(f"no Instagram account {account_id} in this workspace")
@@ -179,12 +196,17 @@ async def do_record_deletion_request(uow: UnitOfWork, code: str) -> None:
 async def do_deauthorize_account(uow: UnitOfWork, account_id: int, reason: str) -> bool:
     """The person who connected the account removed the app: disconnect, keep the data.
     Repeats change nothing (False): no second event, no second audit entry."""
-    row = await uow.conn.fetchrow(
-        "SELECT workspace_id, status, access_token_enc IS NOT NULL AS has_token"
-        " FROM ig_accounts WHERE id = $1 FOR UPDATE",
-        account_id,
+    row = (
+        await IgAccount.select(
+            IgAccount.workspace.as_alias("workspace_id"),
+            IgAccount.status,
+            IgAccount.access_token_enc,
+        )
+        .where(IgAccount.id == account_id)
+        .lock_rows("UPDATE")
+        .first()
     )
-    if row is None or (row["status"] == "disconnected" and not row["has_token"]):
+    if row is None or (row["status"] == "disconnected" and row["access_token_enc"] is None):
         return False
     await _disconnect(uow, account_id, reason)
     uow.audit(

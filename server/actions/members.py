@@ -12,7 +12,7 @@ from wazify.actions.assignment import hold, release_member
 from wazify.actions.uow import UnitOfWork
 from wazify.conversations.queries import conversation_views
 from wazify.db.expressions import db_now
-from wazify.db.tables import ApiToken, Membership, Session, User
+from wazify.db.tables import ApiToken, Conversation, Membership, Session, User
 from wazify.lib.errors import Conflict, Invalid, NotFound
 from wazify.realtime.events import ConversationAssigned, MemberUpdated
 from wazify.views import MemberView
@@ -161,11 +161,19 @@ async def do_set_role(uow: UnitOfWork, workspace_id: int, user_id: int, role: st
     return await _emit_member(uow, workspace_id, user_id)
 
 
-HELD = """
-SELECT id FROM conversations
-WHERE workspace_id = $1 AND assignee_id = $2 AND status <> 'resolved'
-ORDER BY id FOR UPDATE
-"""
+async def _lock_held(workspace_id: int, user_id: int) -> list[int]:
+    """The member's open and snoozed conversations, locked FOR UPDATE in id order."""
+    rows = await (
+        Conversation.select(Conversation.id)
+        .where(
+            (Conversation.workspace == workspace_id)
+            & (Conversation.assignee == user_id)
+            & (Conversation.status != "resolved")
+        )
+        .order_by(Conversation.id)
+        .lock_rows("UPDATE")
+    )
+    return [row["id"] for row in rows]
 
 
 async def _release_conversations(
@@ -175,13 +183,12 @@ async def _release_conversations(
     conversation.assigned (to nobody) and one audit entry each, as an unassignment by hand.
     The rows were locked before the membership (see do_deactivate_member); locked again
     here, with any that was assigned to the member in between."""
-    ids = [row["id"] for row in await uow.conn.fetch(HELD, workspace_id, user_id)]
+    ids = await _lock_held(workspace_id, user_id)
     if not ids:
         return
-    await uow.conn.execute(
-        "UPDATE conversations SET assignee_id = NULL, updated_at = now() WHERE id = ANY($1)",
-        ids,
-    )
+    await Conversation.update(
+        {Conversation.assignee: None, Conversation.updated_at: db_now()}
+    ).where(Conversation.id.is_in(ids))
     views = await conversation_views(uow.conn, ids)
     for conversation_id in ids:
         uow.audit(
@@ -214,7 +221,7 @@ async def do_deactivate_member(
     the lock order): an assignment locks the conversation and then the membership (FOR
     SHARE), so the reverse order here could deadlock with it."""
     automatic = await hold(uow, [workspace_id])
-    await uow.conn.execute(HELD, workspace_id, user_id)
+    await _lock_held(workspace_id, user_id)
     before = await _lock_member(uow, workspace_id, user_id)
     if not before.active:
         return before

@@ -20,6 +20,8 @@ from wazify.actions.canned import do_count_canned_use
 from wazify.actions.collisions import Seen, check_collision
 from wazify.actions.uow import UnitOfWork
 from wazify.conversations.queries import conversation_views, message_views, reactions_of
+from wazify.db.expressions import db_now
+from wazify.db.tables import Message, Reaction
 from wazify.lib.errors import Conflict, Invalid, NotFound
 from wazify.meta.send import (
     ATTACHMENT_TYPES,
@@ -112,10 +114,10 @@ def window_tag(
 
 
 async def _existing(uow: UnitOfWork, workspace_id: int, client_id: str, conversation_id: int):
-    row = await uow.conn.fetchrow(
-        "SELECT id, conversation_id FROM messages WHERE workspace_id = $1 AND client_id = $2",
-        workspace_id,
-        client_id,
+    row = (
+        await Message.select(Message.id, Message.conversation.as_alias("conversation_id"))
+        .where((Message.workspace_id == workspace_id) & (Message.client_id == client_id))
+        .first()
     )
     if row is not None and row["conversation_id"] != conversation_id:
         raise Conflict(
@@ -151,6 +153,7 @@ async def do_queue_reply(
     attachments, quick_replies = attachments or [], quick_replies or []
     check_content(text, attachments, quick_replies, own_media)
     guarded = seen is not None and not force
+    # SQL from here to the notify: the outbox hot path, one round trip each, every reply.
     row = await uow.conn.fetchrow(
         "SELECT c.id, c.account_id, c.assignee_id, c.window_ends_at, c.human_agent_ends_at,"
         " a.status FROM conversations c JOIN ig_accounts a ON a.id = c.account_id"
@@ -241,13 +244,18 @@ async def do_retry_reply(
     client_id: str | None = None,
 ) -> tuple[MessageView, bool]:
     """A person resends a failed reply: a new message with the same content."""
-    row = await uow.conn.fetchrow(
-        "SELECT text, attachments::text AS attachments, quick_replies::text AS quick_replies,"
-        " status, source FROM messages"
-        " WHERE id = $1 AND conversation_id = $2 AND workspace_id = $3 AND direction = 'out'",
-        message_id,
-        conversation_id,
-        workspace_id,
+    # Piccolo reads JSONB as its text (not decoded): decoded below, as before.
+    row = (
+        await Message.select(
+            Message.text, Message.attachments, Message.quick_replies, Message.status, Message.source
+        )
+        .where(
+            (Message.id == message_id)
+            & (Message.conversation == conversation_id)
+            & (Message.workspace_id == workspace_id)
+            & (Message.direction == "out")
+        )
+        .first()
     )
     if row is None or row["source"] != "agent":
         raise NotFound(f"no reply {message_id} in this conversation")
@@ -275,25 +283,27 @@ async def do_react(
     uow: UnitOfWork, workspace_id: int, message_id: int, user_id: int, emoji: str | None
 ) -> list[ReactionView]:
     """Record the business's reaction (one per message, as on Instagram) after Meta took it."""
-    target = await uow.conn.fetchrow(
-        "SELECT id, conversation_id FROM messages WHERE id = $1 AND workspace_id = $2",
-        message_id,
-        workspace_id,
+    target = (
+        await Message.select(Message.id, Message.conversation.as_alias("conversation_id"))
+        .where((Message.id == message_id) & (Message.workspace_id == workspace_id))
+        .first()
     )
     if target is None:
         raise NotFound(f"no message {message_id} in this workspace")
-    await uow.conn.execute(
-        "DELETE FROM reactions WHERE message_id = $1 AND reactor_kind = 'user'", message_id
+    await Reaction.delete().where(
+        (Reaction.message == message_id) & (Reaction.reactor_kind == "user")
     )
     if emoji is not None:
-        await uow.conn.execute(
-            "INSERT INTO reactions (workspace_id, message_id, reactor_kind, reactor_id, reaction,"
-            " emoji, reacted_at) VALUES ($1, $2, 'user', $3, $4, $4, now())",
-            workspace_id,
-            message_id,
-            str(user_id),
-            emoji,
+        reaction = Reaction(
+            workspace=workspace_id,
+            message=message_id,
+            reactor_kind="user",
+            reactor_id=str(user_id),
+            reaction=emoji,
+            emoji=emoji,
+            reacted_at=db_now(),
         )
+        await Reaction.insert(reaction)
     reactions = (await reactions_of(uow.conn, [message_id]))[message_id]
     uow.audit(
         "message.reacted",

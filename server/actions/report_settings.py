@@ -10,16 +10,11 @@ from __future__ import annotations
 import msgspec
 
 from wazify.actions.uow import UnitOfWork
+from wazify.db.expressions import db_now
+from wazify.db.tables import ReportSettings
 from wazify.reports.hours import check_spans, check_zone
 from wazify.reports.queries import report_settings
 from wazify.reports.schemas import ReportSettingsView
-
-UPSERT = """
-INSERT INTO report_settings (workspace_id, timezone, business_hours, updated_at)
-VALUES ($1, $2, $3::jsonb, now())
-ON CONFLICT (workspace_id) DO UPDATE
-SET timezone = excluded.timezone, business_hours = excluded.business_hours, updated_at = now()
-"""
 
 
 async def do_update_report_settings(
@@ -30,11 +25,17 @@ async def do_update_report_settings(
         check_spans(settings.business_hours)
     before = await report_settings(workspace_id)
     hours = settings.business_hours
-    await uow.conn.execute(
-        UPSERT,
-        workspace_id,
-        settings.timezone,
-        None if hours is None else msgspec.json.encode(hours).decode(),
+    row = ReportSettings(
+        workspace=workspace_id,
+        timezone=settings.timezone,
+        business_hours=None if hours is None else msgspec.json.encode(hours).decode(),
+        updated_at=db_now(),
+    )
+    # excluded.updated_at is the insert's now(): the transaction's, as before.
+    await ReportSettings.insert(row).on_conflict(
+        target=ReportSettings.workspace,
+        action="DO UPDATE",
+        values=[ReportSettings.timezone, ReportSettings.business_hours, ReportSettings.updated_at],
     )
     uow.audit(
         "reports.settings_changed",
