@@ -202,8 +202,8 @@ async def load(args, dsn, port, api_token, conversations, fake_url, server_pid) 
                 break
             await asyncio.sleep(0.2)
         rows = await connection.fetch(
-            "SELECT client_id, status, extract(epoch FROM updated_at) AS done FROM messages"
-            " WHERE direction = 'out'"
+            "SELECT client_id, status, status_reason, extract(epoch FROM updated_at) AS done"
+            " FROM messages WHERE direction = 'out'"
         )
     finally:
         await connection.close()
@@ -220,6 +220,12 @@ async def load(args, dsn, port, api_token, conversations, fake_url, server_pid) 
         "post_latency_ms": percentiles(poster.latencies),
         "delivered": len(delivered),
         "failed": sum(1 for row in rows if row["status"] == "failed"),
+        # What became of the replies that were not delivered (the first ten), to explain it.
+        "not_delivered": [
+            [row["client_id"], row["status"], row["status_reason"]]
+            for row in rows
+            if row["status"] not in ("delivered", "read")
+        ][:10],
         "meta_received": len(texts),
         "meta_received_twice": len(texts) - len(set(texts)),
         "replies_per_second": round(len(delivered) / (last - started), 1),
