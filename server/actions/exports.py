@@ -20,6 +20,7 @@ from typing import Any
 
 from wazify.actions.uow import UnitOfWork
 from wazify.db.tables import Contact, ExportJob
+from wazify.db.transactions import advisory_xact_lock
 from wazify.exports.exporter import Requester, Scope
 from wazify.exports.queries import active_export, export_views
 from wazify.lib.errors import Conflict, NotFound
@@ -27,6 +28,7 @@ from wazify.realtime.events import ADMINS, ExportUpdated
 from wazify.views import ExportView
 
 MAX_ATTEMPTS = 3
+EXPORTS_LOCK = 0x455850  # the advisory lock's first key: "exports of workspace <second key>"
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,9 @@ async def do_request_export(
         mine = (Contact.id == contact_id) & (Contact.workspace == workspace_id)
         if not await Contact.exists().where(mine):
             raise NotFound(f"no contact {contact_id} in this workspace", field="contact_id")
+    # Requests of one workspace take turns from here to the insert: two at once (a double
+    # click) would both find none under way and queue two.
+    await advisory_xact_lock(uow.conn, EXPORTS_LOCK, workspace_id % 2**31)
     active = await active_export(workspace_id, contact_id)
     if active is not None:
         raise Conflict(

@@ -168,6 +168,19 @@ async def test_one_export_of_a_scope_at_a_time(runtime: Runtime, shop: Shop) -> 
     with pytest.raises(Conflict, match=f"under way \\(export {first}\\)") as refused:
         await request_export(runtime, shop)
     assert (refused.value.status, refused.value.code) == (409, "export_in_progress")
+
+
+async def test_simultaneous_requests_of_one_scope_queue_one_export(
+    runtime: Runtime, shop: Shop, db
+) -> None:
+    """A double click, or two admins at once: one is queued, the others are told it is."""
+    outcomes = await asyncio.gather(
+        *(request_export(runtime, shop) for _ in range(8)), return_exceptions=True
+    )
+    queued = [outcome for outcome in outcomes if isinstance(outcome, int)]
+    refused = [outcome for outcome in outcomes if isinstance(outcome, Conflict)]
+    assert (len(queued), len(refused)) == (1, 7), outcomes
+    assert await db.fetchval("SELECT count(*) FROM export_jobs") == 1
     await request_export(runtime, shop, shop.bruno)  # another scope may run beside it
     with pytest.raises(Conflict):
         await request_export(runtime, shop, shop.bruno)
