@@ -40,6 +40,16 @@ class BatchOutcome:
     states: dict[int, str] = field(default_factory=dict)
 
 
+def entry_ids(body: bytes) -> list[str]:
+    """The Instagram accounts a body's entries name (none when it cannot be decoded): what
+    a receipt's `ig_ids` hold, by which each workspace finds its own receipts."""
+    try:
+        decoded = decode_webhook(body)
+    except MalformedWebhook:
+        return []
+    return sorted({entry.id for entry in decoded.entry if entry.id})
+
+
 def read_receipt(body: bytes, urls: MediaUrlPolicy = HTTPS_ONLY) -> ReceiptOutcome:
     """What a body holds, before knowing which accounts exist (media URLs `urls` refuses
     dropped)."""

@@ -26,7 +26,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from wazify.actions.receipts import do_process_receipts
+from wazify.actions.receipts import do_process_receipts, entry_ids
 from wazify.actions.uow import Actor, unit_of_work
 from wazify.lib.db_faults import is_database_fault
 from wazify.lib.logs import log_context
@@ -167,11 +167,17 @@ class WebhookProcessor:
         return len(ids)
 
     async def _quarantine(self, receipt_id: int, error: Exception) -> None:
+        """Quarantined with the accounts it names, like any processed receipt: its
+        workspace's admins see it and can replay it once the cause is fixed, and deleting
+        an account or a workspace finds it."""
         log.error("webhook receipt %s quarantined: %s", receipt_id, error, exc_info=error)
         RECEIPTS_QUARANTINED.inc()
-        await self.runtime.engine.pool.execute(
-            "UPDATE webhook_receipts SET state = 'quarantined', reason = $2,"
+        pool = self.runtime.engine.pool
+        body = await pool.fetchval("SELECT body FROM webhook_receipts WHERE id = $1", receipt_id)
+        await pool.execute(
+            "UPDATE webhook_receipts SET state = 'quarantined', reason = $2, ig_ids = $3,"
             " attempts = attempts + 1, processed_at = now() WHERE id = $1",
             receipt_id,
             f"processing failed: {type(error).__name__}: {error}"[:500],
+            entry_ids(body) if body is not None else [],
         )

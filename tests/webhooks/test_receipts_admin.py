@@ -152,3 +152,38 @@ def test_operator_cli_lists_and_replays(tmp_path) -> None:
     )
     assert result.returncode == 0
     assert "replay" in result.stdout and "list" in result.stdout
+
+
+async def test_a_receipt_that_breaks_processing_is_listed_for_its_admin_and_replayed(
+    app, runtime, db, monkeypatch
+) -> None:
+    """A body no check refuses but whose processing raises (a bug of ours, simulated here)
+    is quarantined naming its account: its admin finds it, and replays it once fixed."""
+    world = World(runtime, PASSWORD_HASH)
+    shop = await world.workspace("shop")
+    admin = await world.member(shop, "admin@example.com", "admin")
+    async with unit_of_work(runtime, SYSTEM) as uow:
+        await do_register_account(uow, shop, ig_id=ACCOUNT, username="shop")
+
+    async def broken(uow, receipts):
+        raise RuntimeError("a bug in processing")
+
+    async with make_client(app) as client:
+        with monkeypatch.context() as patched:
+            patched.setattr("wazify.webhooks.processor.do_process_receipts", broken)
+            raw = body([entry(ACCOUNT, [text_message(ACCOUNT, CONTACT, "kept for later")])])
+            assert (await post_webhook(client, raw)).status_code == 200
+            await settle(runtime)
+        row = await db.fetchrow("SELECT id, state, reason, ig_ids FROM webhook_receipts")
+        assert row["state"] == "quarantined" and "a bug in processing" in row["reason"]
+        assert row["ig_ids"] == [ACCOUNT]
+        listed = await client.get(
+            "/api/v1/webhooks/receipts?state=quarantined", headers=admin.headers
+        )
+        assert [item["id"] for item in listed.json()["items"]] == [row["id"]]
+        replayed = await client.post(
+            f"/api/v1/webhooks/receipts/{row['id']}/replay", headers=admin.headers
+        )
+        assert replayed.status_code == 202
+        await settle(runtime)
+    assert await db.fetchval("SELECT text FROM messages") == "kept for later"
