@@ -9,13 +9,17 @@ the client id's idempotency and the durable outbox are the ones every reply has;
 uploads row ties the file to its conversation (an erasure removes both) and its message.
 
 A file written for a unit that then fails (another workspace's conversation, a closed
-window, a client id seen before) is removed before the error goes on.
+window, a client id seen before) is removed before the error goes on. One the unit cannot
+remove (its commit fails, the process dies between the write and the commit) is left with
+no row: the privacy sweeper's hourly round reaps such files once they are an hour old
+(`reap_orphan_files`), far longer than any unit lasts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from pathlib import Path
 
 from wazify.actions.replies import do_queue_reply
@@ -107,3 +111,43 @@ async def upload_files(conversation_ids: list[int]) -> list[str]:
 def remove_upload_files(folder: Path, names: list[str]) -> None:
     for name in names:
         (folder / name).unlink(missing_ok=True)
+
+
+ORPHAN_AGE_SECONDS = 3600.0
+# Files are looked at until this old: orphans appear only while a server runs, and every
+# server sweeps hourly; older files are never all listed and looked up again each hour.
+ORPHAN_WINDOW_SECONDS = 7 * 86400.0
+REAP_CHUNK = 1000
+
+
+def _recent_files(folder: Path, after: float, before: float) -> list[Path]:
+    """Files of the upload folder (<workspace id>/<file>) last written between the two."""
+    if not folder.is_dir():
+        return []
+    return [
+        path
+        for workspace in folder.iterdir()
+        if workspace.is_dir()
+        for path in workspace.iterdir()
+        if path.is_file() and after <= path.stat().st_mtime < before
+    ]
+
+
+async def reap_orphan_files(folder: Path, age_seconds: float = ORPHAN_AGE_SECONDS) -> int:
+    """Remove the files of the upload folder older than `age_seconds` (and younger than
+    the window) whose token no uploads row holds: a unit wrote one and then failed to
+    commit. Returns how many."""
+    now = time.time()
+    paths = await asyncio.to_thread(
+        _recent_files, folder, now - ORPHAN_WINDOW_SECONDS, now - age_seconds
+    )
+    orphans: list[str] = []
+    for start in range(0, len(paths), REAP_CHUNK):
+        chunk = {path.name.split(".")[0]: path for path in paths[start : start + REAP_CHUNK]}
+        rows = await Upload.select(Upload.token).where(Upload.token.is_in(list(chunk)))
+        kept = {row["token"] for row in rows}
+        orphans += [
+            f"{path.parent.name}/{path.name}" for token, path in chunk.items() if token not in kept
+        ]
+    await asyncio.to_thread(remove_upload_files, folder, orphans)
+    return len(orphans)

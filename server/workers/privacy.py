@@ -6,8 +6,9 @@ Two cadences in one loop of every server process:
 - every `retention_seconds` (an hour): raw receipts older than
   `settings.receipt_retention_days` (7 by default: processing plus replay by admins),
   messages older than their workspace's `message_retention_days` (when set), audit entries
-  older than `settings.audit_retention_days` (365 by default). Events are swept by
-  workers.retention, which also cuts a workspace's log to its message retention.
+  older than `settings.audit_retention_days` (365 by default), and uploaded files no row
+  names (actions.uploads.reap_orphan_files). Events are swept by workers.retention, which
+  also cuts a workspace's log to its message retention.
 
 Every step is a batch in its own short transaction (SKIP LOCKED where processes could
 meet), so sweeping at once from several processes is safe, and a large backlog never holds
@@ -23,6 +24,7 @@ from datetime import datetime, timedelta
 
 from wazify.actions import retention as steps
 from wazify.actions.uow import Actor, unit_of_work
+from wazify.actions.uploads import reap_orphan_files
 from wazify.runtime import Runtime
 from wazify.workers.background import BackgroundLoop
 
@@ -102,6 +104,7 @@ class PrivacySweeper(BackgroundLoop):
             removed["audit"] += await self._repeat(
                 lambda conn, w=workspace_id: steps.purge_audit(conn, w, audit_cutoff, self.batch)
             )
+        removed["orphan_files"] = await reap_orphan_files(settings.uploads_folder)
         if any(removed.values()):
             log.info("privacy retention removed %s", removed)
         return removed

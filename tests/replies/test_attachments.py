@@ -6,6 +6,8 @@ workspace's conversation and a closed window write nothing; an erasure removes t
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import msgspec
 import pytest
@@ -13,8 +15,10 @@ import pytest
 from tests.replies.conftest import MESSAGES_PATH, wait_for
 from wazify.actions.retention import do_expire_messages
 from wazify.actions.uow import Actor, unit_of_work
+from wazify.actions.uploads import do_send_upload
 from wazify.fakemeta.items import now_ms
 from wazify.uploads.sniff import MB, sniff
+from wazify.workers.privacy import PrivacySweeper
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(64)
 MP4 = b"\x00\x00\x00\x18ftypisom" + bytes(64)
@@ -174,3 +178,41 @@ async def test_message_retention_removes_the_file_with_its_message(shop, fake) -
     await wait_for(expired)
     assert stored(shop) == []
     assert await pool.fetchval("SELECT count(*) FROM uploads") == 0
+
+
+async def test_a_file_whose_unit_failed_to_commit_is_reaped_after_an_hour(shop, fake) -> None:
+    kept = await upload(shop, PNG)
+    assert kept.status_code == 201, kept.text
+    settings = shop.runtime.settings
+    # The file is written, then the unit fails at its end (as when its commit fails): no
+    # row names the file. One more is written just now, by a unit that may still commit.
+    for _ in range(2):
+        with pytest.raises(RuntimeError):
+            async with unit_of_work(shop.runtime, Actor.system("test")) as uow:
+                await do_send_upload(
+                    uow,
+                    shop.workspace_id,
+                    shop.conversation_id,
+                    PNG,
+                    folder=settings.uploads_folder,
+                    public_url=settings.public_url,
+                    author_id=shop.agent.user_id,
+                    by_person=True,
+                )
+                raise RuntimeError("the commit fails")
+    files = stored(shop)
+    assert len(files) == 3
+    served = kept.json()["attachments"][0]["url"].rsplit("/", 1)[1]
+    old = time.time() - 2 * 3600
+    young = next(path for path in files if not path.name.startswith(served))
+    for path in files:
+        if path != young:
+            os.utime(path, (old, old))
+
+    removed = await PrivacySweeper(shop.runtime).sweep()
+
+    assert removed["orphan_files"] == 1
+    assert sorted(stored(shop)) == sorted(
+        path for path in files if path == young or path.name.startswith(served)
+    )
+    assert (await shop.live.http.get(f"/media/{served}")).status_code == 200
