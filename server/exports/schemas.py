@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import msgspec
 
+from wazify.lib.inputs import DbId
 from wazify.views import ExportView
 
 
 class ExportRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """No contact: the whole workspace. A contact: everything about that one person."""
 
-    contact_id: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    contact_id: DbId | None = None
 
 
 class ExportJobView(ExportView, kw_only=True):
