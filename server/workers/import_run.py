@@ -22,7 +22,6 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import asyncpg
 import httpx
 
 from wazify.accounts.service import dead_token_reason, describe
@@ -37,8 +36,10 @@ from wazify.actions.import_steps import (
     do_retry_import_later,
 )
 from wazify.actions.imports import ClaimedImport
+from wazify.actions.inbound import InboundResult
 from wazify.actions.secrets import ACCESS_TOKEN, secret_context
 from wazify.actions.uow import Actor, unit_of_work
+from wazify.db.transactions import retry_transient
 from wazify.lib.crypto import DecryptionError
 from wazify.meta.conversations import ApiMessage, Thread, ThreadDetail
 from wazify.meta.events import InboundMessage
@@ -53,7 +54,6 @@ ACTOR = Actor.system("history-importer")
 # Threads active this long before the walk began are visited again by the catch-up pass
 # (Meta's clock and ours may disagree a little).
 CATCH_UP_MARGIN = timedelta(minutes=1)
-RETRYABLE_DB = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 OBJECT_GONE = (100, 33)  # "does not exist, cannot be loaded": deleted, or too old to read
 T = TypeVar("T")
 
@@ -155,23 +155,21 @@ class ImportRun:
             observed_at=observed_at,
         )
         seen = sum(1 for item in found.items if isinstance(item, InboundMessage))
-        for attempt in range(3):
-            try:
-                async with unit_of_work(self.runtime, ACTOR) as uow:
-                    result = await do_import_thread(
-                        uow,
-                        self.job,
-                        found.items,
-                        found.answered,
-                        lease=self.importer.lease,
-                        seen=seen,
-                        calls=self.calls,
-                        page_mark=thread.updated,
-                    )
-                break
-            except RETRYABLE_DB:
-                if attempt == 2:
-                    raise
+
+        async def import_thread() -> InboundResult:
+            async with unit_of_work(self.runtime, ACTOR) as uow:
+                return await do_import_thread(
+                    uow,
+                    self.job,
+                    found.items,
+                    found.answered,
+                    lease=self.importer.lease,
+                    seen=seen,
+                    calls=self.calls,
+                    page_mark=thread.updated,
+                )
+
+        result = await retry_transient(import_thread, tries=3)
         self.calls = 0
         if result.new_contact_ids:
             self.importer.on_new_contacts()
